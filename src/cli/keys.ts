@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { ENCRYPTED_COLUMNS } from '../crypto/encrypted-columns.ts';
+import { listDataKeys, listSigningKeys } from '../crypto/keyring.store.ts';
+import { rotateKeys } from '../crypto/rotate.ts';
+import { systemClock } from '../kernel/clock.ts';
+import { action, loadCliConfig, type GlobalOptions } from './context.ts';
+import { openForMaintenance } from './maintenance.ts';
+import { phasedProgress } from './progress.ts';
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('data and signing keys');
+
+  keys
+    .command('rotate')
+    .description('create new data and signing keys, re-encrypt every stored value, retire old data keys nothing uses')
+    .option('--settle-ms <ms>', 'wait for running servers to drop cached keys (default: 6000)', (v) => Number.parseInt(v, 10))
+    .action(
+      action(async (options: { settleMs?: number }) => {
+        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const { database, keyring } = await openForMaintenance(config);
+        const progress = phasedProgress({ settle: 'settling', reencrypt: 're-encrypting', retire: 'retiring' }, { settle: 'ms', reencrypt: 'values', retire: 'keys' });
+        try {
+          const report = await rotateKeys({
+            database,
+            keyring,
+            columns: ENCRYPTED_COLUMNS,
+            clock: systemClock,
+            ...(options.settleMs === undefined || Number.isNaN(options.settleMs) ? {} : { settleMs: options.settleMs }),
+            onProgress: (p) => progress.report(p),
+          });
+          progress.stop();
+          process.stdout.write(
+            [
+              `new data keys:    ${report.newDataKeys.join(', ') || '(none)'}`,
+              `new signing keys: ${report.newSigningKeys.join(', ')}`,
+              `values re-encrypted: ${report.reencrypted}`,
+              `retired data keys: ${report.retired.join(', ') || '(none)'}`,
+              ...(report.stillRetiring.length > 0 ? [`still in use, kept for decryption (run rotate again later): ${report.stillRetiring.join(', ')}`] : []),
+              '',
+            ].join('\n'),
+          );
+        } finally {
+          progress.stop();
+          await database.close();
+        }
+      }),
+    );
+
+  keys
+    .command('list')
+    .description('list data and signing keys with their status (never their material)')
+    .action(
+      action(async () => {
+        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const { database } = await openForMaintenance(config);
+        try {
+          process.stdout.write('data keys\n');
+          for (const k of await listDataKeys(database.db)) process.stdout.write(`  ${k.id}  ${k.purpose.padEnd(10)} ${k.status.padEnd(9)} created ${k.created_at}\n`);
+          process.stdout.write('signing keys (Ed25519)\n');
+          for (const k of await listSigningKeys(database.db)) process.stdout.write(`  ${k.kid}  ${k.purpose.padEnd(10)} ${k.status.padEnd(11)} created ${k.created_at}\n`);
+        } finally {
+          await database.close();
+        }
+      }),
+    );
+}

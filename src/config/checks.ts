@@ -1,0 +1,95 @@
+import { existsSync, statSync } from 'node:fs';
+import { admitsEveryone, isLoopbackHost, isValidCidr, isValidIp } from '../http/cidr.ts';
+import { PLANE_NAMES, type RampartConfig } from './schema.ts';
+
+export interface ConfigProblems {
+  /** Values that cannot work (bad CIDR, missing file). */
+  readonly invalid: string[];
+  /** Values that would work but are unsafe; each says what to change. */
+  readonly insecure: string[];
+}
+
+/** The secure-default rules that a JSON schema cannot express. */
+export function findConfigProblems(config: RampartConfig): ConfigProblems {
+  const invalid: string[] = [];
+  const insecure: string[] = [];
+  const listeners = new Map<string, string>();
+
+  for (const name of PLANE_NAMES) {
+    const plane = config.planes[name];
+    const at = `planes.${name}`;
+    if (!isValidIp(plane.host)) invalid.push(`${at}.host: "${plane.host}" is not an IP address`);
+    for (const [field, list] of [['allow', plane.allow], ['trustedProxies', plane.trustedProxies]] as const) {
+      for (const cidr of list) {
+        if (!isValidCidr(cidr)) invalid.push(`${at}.${field}: "${cidr}" is not a CIDR range or IP address`);
+      }
+    }
+    if (plane.port !== 0) {
+      const key = `${plane.host}:${plane.port}`;
+      const other = listeners.get(key);
+      if (other !== undefined) invalid.push(`${at}.port: ${key} is already used by planes.${other}`);
+      listeners.set(key, name);
+    }
+    if (plane.tls !== undefined) {
+      for (const field of ['certFile', 'keyFile'] as const) {
+        if (!existsSync(plane.tls[field])) invalid.push(`${at}.tls.${field}: file ${plane.tls[field]} does not exist`);
+      }
+    }
+    if (isValidIp(plane.host) && !isLoopbackHost(plane.host) && plane.tls === undefined && plane.trustedProxies.length === 0) {
+      insecure.push(
+        `${at}.host: ${plane.host} is beyond loopback but the plane has no TLS; set ${at}.tls.certFile and ${at}.tls.keyFile, ` +
+          `or list the TLS-terminating proxy in ${at}.trustedProxies, or bind to 127.0.0.1`,
+      );
+    }
+    if (plane.trustedProxies.some((c) => isValidCidr(c) && admitsEveryone(c))) {
+      insecure.push(`${at}.trustedProxies: a /0 range trusts every client to set X-Forwarded-For; list only your proxies' addresses`);
+    }
+  }
+
+  if (config.planes.admin.allow.some((c) => isValidCidr(c) && admitsEveryone(c))) {
+    insecure.push('planes.admin.allow: a /0 range admits everyone to the admin plane; list the operators\' networks instead');
+  }
+
+  const keyring = config.keyring;
+  if (keyring.masterKey !== undefined && keyring.masterKeyFile !== undefined) {
+    invalid.push('keyring: set either RAMPART_MASTER_KEY or keyring.masterKeyFile, not both');
+  }
+  if (keyring.masterKey !== undefined && Buffer.from(keyring.masterKey, 'base64').length !== 32) {
+    invalid.push('RAMPART_MASTER_KEY: must be 32 bytes encoded in base64 (generate with `openssl rand -base64 32`)');
+  }
+  if (keyring.masterKeyFile !== undefined) {
+    if (!existsSync(keyring.masterKeyFile)) {
+      invalid.push(`keyring.masterKeyFile: file ${keyring.masterKeyFile} does not exist`);
+    } else if ((statSync(keyring.masterKeyFile).mode & 0o077) !== 0) {
+      insecure.push(`keyring.masterKeyFile: ${keyring.masterKeyFile} is readable or writable by group or others; run chmod 600 on it`);
+    }
+  }
+  if (config.env === 'production' && keyring.masterKey === undefined && keyring.masterKeyFile === undefined) {
+    insecure.push('env: production needs a supplied master key; set RAMPART_MASTER_KEY or keyring.masterKeyFile (a generated development key is never used in production)');
+  }
+
+  const db = config.database;
+  if (db.driver === 'postgres') {
+    const url = parseUrl(db.postgresUrl);
+    if (url === undefined || !['postgres:', 'postgresql:'].includes(url.protocol)) {
+      invalid.push('database.postgresUrl: the postgres driver needs a postgres:// URL (RAMPART_DATABASE_POSTGRES_URL)');
+    } else if (config.env === 'production' && !isLocalDatabaseHost(url.hostname) && !['require', 'verify-ca', 'verify-full'].includes(url.searchParams.get('sslmode') ?? '')) {
+      insecure.push('database.postgresUrl: a remote database in production must use TLS; add ?sslmode=verify-full (or require) to the URL');
+    }
+  }
+  return { invalid, insecure };
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isLocalDatabaseHost(hostname: string): boolean {
+  // An empty host means a Unix socket.
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === '' || host === 'localhost' || isLoopbackHost(host);
+}

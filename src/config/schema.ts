@@ -1,0 +1,147 @@
+import Type, { type Static, type TSchema } from 'typebox';
+
+// The one configuration schema. Every option carries a description (rendered
+// into docs/CONFIG.md) and a secure default. Annotations:
+//   x-secret   the value is redacted wherever configuration is printed
+//   x-env      the environment variable, when not derived from the path
+//   x-env-only the option may not appear in a file (secrets belong in the environment)
+
+const LOOPBACK_ONLY = ['127.0.0.0/8', '::1/128'];
+
+const Cidrs = (description: string, defaults: string[]) =>
+  Type.Array(Type.String({ minLength: 1 }), { default: defaults, description });
+
+const Tls = Type.Object(
+  {
+    certFile: Type.String({ minLength: 1, description: 'PEM certificate chain file.' }),
+    keyFile: Type.String({ minLength: 1, description: 'PEM private key file (keep it 0600).' }),
+    minVersion: Type.Enum(['TLSv1.2', 'TLSv1.3'], { default: 'TLSv1.2', description: 'Lowest TLS version accepted.' }),
+  },
+  { additionalProperties: false, description: 'Serve this plane over TLS. Required when the plane binds beyond loopback, unless a trusted TLS-terminating proxy is declared.' },
+);
+
+const Timeouts = Type.Object(
+  {
+    headersMs: Type.Integer({ minimum: 1000, maximum: 120_000, default: 10_000, description: 'Time a client has to send the complete request headers (slow-header defense).' }),
+    requestMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'Time a client has to send the complete request, body included (slow-body defense).' }),
+    keepAliveMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 5_000, description: 'How long an idle keep-alive connection stays open.' }),
+    idleMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000, description: 'A connection with no traffic for this long is closed.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Connection and request timeouts, set against slow clients.' },
+);
+
+function planeSchema(name: string, port: number, purpose: string) {
+  return Type.Object(
+    {
+      host: Type.String({ minLength: 1, default: '127.0.0.1', description: `IP address the ${name} plane listens on.` }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: port, description: `TCP port of the ${name} plane (0 picks a free port).` }),
+      allow: Cidrs(`CIDR ranges allowed to connect to the ${name} plane; every other connection is closed before any routing.`, LOOPBACK_ONLY),
+      trustedProxies: Cidrs(`CIDR ranges of TLS-terminating proxies in front of the ${name} plane; only their X-Forwarded-For is believed.`, []),
+      tls: Type.Optional(Tls),
+      bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024, description: 'Largest request body accepted.' }),
+      timeouts: Timeouts,
+    },
+    { additionalProperties: false, default: {}, description: purpose },
+  );
+}
+
+export const ConfigSchema = Type.Object(
+  {
+    env: Type.Enum(['development', 'production'], {
+      default: 'development',
+      description: 'Deployment mode. Production refuses to start without a supplied master key.',
+    }),
+    dataDir: Type.String({ minLength: 1, default: './data', description: 'Directory for the embedded database, lock file and (in development only) the generated master key.' }),
+    database: Type.Object(
+      {
+        driver: Type.Enum(['sqlite', 'postgres'], { default: 'sqlite', description: 'Embedded SQLite (one machine) or PostgreSQL.' }),
+        sqlitePath: Type.String({ default: '', description: 'SQLite database file; empty means `<dataDir>/rampart.db`.' }),
+        busyTimeoutMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 5_000, description: 'How long SQLite waits for a lock held by another process.' }),
+        postgresUrl: Type.String({ default: '', description: 'PostgreSQL connection URL (`postgres://user@host:5432/db`).', 'x-secret': true }),
+        postgresSchema: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', default: 'public', description: 'PostgreSQL schema holding Rampart\'s tables.' }),
+        poolMax: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Most PostgreSQL connections held open.' }),
+        migrateOnStart: Type.Boolean({ default: true, description: 'Apply pending migrations at start-up; when false, start-up fails if any are pending.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Where Rampart keeps its data.' },
+    ),
+    keyring: Type.Object(
+      {
+        masterKey: Type.Optional(
+          Type.String({
+            description: 'Key-encryption key: 32 random bytes, base64 (`openssl rand -base64 32`). Environment only.',
+            'x-secret': true,
+            'x-env': 'RAMPART_MASTER_KEY',
+            'x-env-only': true,
+          }),
+        ),
+        masterKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding the master key (base64); must be mode 0600.' })),
+      },
+      { additionalProperties: false, default: {}, description: 'The key-encryption key that wraps every data and signing key.' },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { default: 'info', description: 'Lowest level written.' }),
+        format: Type.Enum(['auto', 'json', 'pretty'], { default: 'auto', description: 'JSON lines, or readable lines; `auto` is readable on a terminal in development, JSON otherwise.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Structured logs (secrets and personal data are redacted).' },
+    ),
+    bootstrap: Type.Object(
+      {
+        adminUsername: Type.String({ pattern: '^[a-z][a-z0-9._-]{1,63}$', default: 'admin', description: 'Name of the first administrator account, created on first start.' }),
+        setupCodeTtlHours: Type.Integer({ minimum: 1, maximum: 72, default: 24, description: 'How long the one-time setup code stays valid.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'First-start bootstrap.' },
+    ),
+    shutdown: Type.Object(
+      {
+        drainTimeoutMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 10_000, description: 'How long shutdown waits for in-flight requests before closing their connections.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Graceful shutdown.' },
+    ),
+    planes: Type.Object(
+      {
+        app: planeSchema('app', 8080, 'Console, driver app and /api/v1.'),
+        device: planeSchema('device', 8081, 'Device telemetry ingest only.'),
+        admin: planeSchema('admin', 9400, 'Health, readiness, metrics and operator endpoints.'),
+      },
+      { additionalProperties: false, default: {}, description: 'The three HTTP listeners.' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type RampartConfig = Static<typeof ConfigSchema>;
+export type PlaneConfig = RampartConfig['planes']['app'];
+export type PlaneName = keyof RampartConfig['planes'];
+export const PLANE_NAMES: readonly PlaneName[] = ['app', 'device', 'admin'];
+
+/** A leaf option of the schema with its dotted path. */
+export interface ConfigOption {
+  readonly path: string;
+  readonly schema: TSchema & Record<string, unknown>;
+  readonly env: string;
+}
+
+function envName(path: string): string {
+  return `RAMPART_${path
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replaceAll('.', '_')
+    .toUpperCase()}`;
+}
+
+/** Every leaf option, in schema order, with its environment variable. */
+export function configOptions(schema: TSchema = ConfigSchema, prefix = ''): ConfigOption[] {
+  const out: ConfigOption[] = [];
+  const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  for (const [key, child] of Object.entries(props)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const record = child as TSchema & Record<string, unknown>;
+    if (record['type'] === 'object') {
+      out.push(...configOptions(child, path));
+    } else {
+      const explicit = record['x-env'];
+      out.push({ path, schema: record, env: typeof explicit === 'string' ? explicit : envName(path) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+// Every column that holds a keyring ciphertext. The purpose picks the data key;
+// `rampart keys rotate` walks this list to re-encrypt values under new keys.
+// Features add their columns here when they add them to the schema.
+
+export interface EncryptedColumn {
+  readonly table: string;
+  /** Primary-key column; its value is bound into each ciphertext. */
+  readonly idColumn: string;
+  readonly column: string;
+  /** `personal` for personal data, `secret` for credentials. */
+  readonly purpose: 'personal' | 'secret' | (string & {});
+}
+
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [];

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
+import helmet from '@fastify/helmet';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { PlaneConfig, PlaneName } from '../config/schema.ts';
+import type { Logger } from '../kernel/logger.ts';
+import type { Metrics } from '../kernel/metrics.ts';
+import { createAddressMatcher } from './cidr.ts';
+import { PROBLEM_CONTENT_TYPE, problemFor, toProblem } from './problem.ts';
+
+export type PlaneApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
+
+export interface PlaneOptions {
+  readonly name: PlaneName;
+  readonly config: PlaneConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Browser-facing security headers (CSP, HSTS, frame denial…) via helmet. */
+  readonly securityHeaders: boolean;
+}
+
+export interface Plane {
+  readonly name: PlaneName;
+  readonly app: PlaneApp;
+  /** Starts listening; resolves with the plane's URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish for up to `drainMs`, then cuts what remains. */
+  close(drainMs: number): Promise<void>;
+  readonly draining: boolean;
+}
+
+function buildServer(config: PlaneConfig, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const timeouts = config.timeouts;
+  const options = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // How often Node checks the two timeouts above; the default (30 s) would let a slow client linger.
+    connectionsCheckingInterval: Math.min(1_000, Math.floor(timeouts.headersMs / 2)),
+    maxHeaderSize: 16 * 1024,
+  };
+  const server = config.tls === undefined
+    ? createHttpServer(options, handler)
+    : createHttpsServer({ ...options, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: config.tls.minVersion }, handler);
+  server.setTimeout(timeouts.idleMs);
+  return server;
+}
+
+/**
+ * One listener with its own allow-list, limits and timeouts. Connections from
+ * addresses outside the allow-list are destroyed on arrival — before TLS and
+ * before any HTTP parsing — and logged.
+ */
+export async function createPlane(options: PlaneOptions): Promise<Plane> {
+  const { name, config, metrics } = options;
+  const logger = options.logger.child({ plane: name });
+  const allowed = createAddressMatcher(config.allow);
+  let draining = false;
+
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (handler) => {
+      const server = buildServer(config, handler);
+      server.prependListener('connection', (socket: Socket) => {
+        if (allowed(socket.remoteAddress)) return;
+        metrics.connectionsRefused.inc({ plane: name, reason: 'allow-list' });
+        logger.warn({ remoteAddress: socket.remoteAddress, remotePort: socket.remotePort }, 'connection refused by allow-list');
+        socket.destroy();
+      });
+      return server;
+    },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  if (options.securityHeaders) {
+    await app.register(helmet, {
+      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"] } },
+      hsts: config.tls === undefined ? false : { maxAge: 31_536_000, includeSubDomains: true },
+    });
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? '(unmatched)';
+    metrics.httpRequests.inc({ plane: name, method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ plane: name, method: request.method, route }, reply.elapsedTime / 1000);
+    // Path template only: query strings and path parameters can carry tokens or personal data.
+    const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+    request.log[level]({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: request.ip }, 'request');
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error, request.id);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: problem.code }, 'request refused');
+    return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+
+  app.setNotFoundHandler((request, reply) => reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problemFor('route.not_found', request.id)));
+
+  return {
+    name,
+    app,
+    get draining() {
+      return draining;
+    },
+    async listen() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `${config.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
+    },
+    async close(drainMs: number) {
+      draining = true;
+      const timer = setTimeout(() => {
+        logger.warn('drain timeout reached: closing remaining connections');
+        app.server.closeAllConnections();
+      }, drainMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
+import { registerBackup } from './cli/backup.ts';
+import { registerConfig } from './cli/config.ts';
+import { registerKeys } from './cli/keys.ts';
+import { registerMigrate } from './cli/migrate.ts';
+import { registerServe } from './cli/serve.ts';
+
+// The `rampart` command.
+
+// Everything Rampart creates (database, WAL, keys, backups) is readable by its own user only.
+process.umask(0o077);
+
+const program = new Command('rampart')
+  .description('Rampart: secure-by-default operations platform for drone and truck delivery fleets')
+  .version(packageJson.version)
+  .option('-c, --config <file>', 'configuration file (default: ./rampart.config.json when present, or RAMPART_CONFIG)')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+registerServe(program, packageJson.version);
+registerMigrate(program);
+registerConfig(program);
+registerKeys(program);
+registerBackup(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,131 @@
+import { resolve } from 'node:path';
+import type { PlaneName, RampartConfig } from './config/schema.ts';
+import { ENCRYPTED_COLUMNS } from './crypto/encrypted-columns.ts';
+import { registerJwksRoute } from './crypto/jwks.routes.ts';
+import { Keyring, SIGNING_PURPOSES } from './crypto/keyring.ts';
+import { resolveMasterKey } from './crypto/master-key.ts';
+import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes.ts';
+import { createPlane, type Plane } from './http/plane.ts';
+import { ensureBootstrapAdmin } from './identity/bootstrap.ts';
+import { systemClock, type Clock } from './kernel/clock.ts';
+import { acquireDataDirLock, type DataDirLock } from './kernel/lockfile.ts';
+import type { Logger } from './kernel/logger.ts';
+import { createMetrics, type Metrics } from './kernel/metrics.ts';
+import { openDatabase, prepareSchema, type Database } from './storage/database.ts';
+
+// The composition root: wires configuration, storage, keyring and the three
+// planes together, and takes them down in the reverse order.
+
+export interface RampartDeps {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  /** Where one-time secrets meant for the operator's eyes go (never the log). Default: stdout. */
+  readonly announce?: (text: string) => void;
+  /** Adds routes before the planes listen (tests use it for probes). */
+  readonly extendPlanes?: (planes: Readonly<Record<PlaneName, Plane>>) => void;
+}
+
+export interface RunningRampart {
+  readonly urls: Readonly<Record<PlaneName, string>>;
+  readonly database: Database;
+  readonly keyring: Keyring;
+  readonly planes: Readonly<Record<PlaneName, Plane>>;
+  readonly metrics: Metrics;
+  /** Graceful stop: planes drain (up to shutdown.drainTimeoutMs), then the database closes. */
+  stop(): Promise<void>;
+}
+
+export async function startRampart(config: RampartConfig, deps: RampartDeps): Promise<RunningRampart> {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createMetrics();
+  const announce = deps.announce ?? ((text: string) => process.stdout.write(text));
+  logger.info({ node: process.version, env: config.env, dataDir: resolve(config.dataDir) }, 'starting Rampart');
+
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const unwind = async () => {
+    for (const step of cleanup.reverse()) await step();
+  };
+  try {
+    const lock: DataDirLock = acquireDataDirLock(config.dataDir);
+    cleanup.push(() => lock.release());
+
+    const masterKey = resolveMasterKey(config);
+    if (masterKey.source === 'development') {
+      logger.warn(
+        { file: masterKey.file, generated: masterKey.generated },
+        'DEVELOPMENT MASTER KEY in the data directory: anyone who can read it can decrypt everything. Production must supply RAMPART_MASTER_KEY or keyring.masterKeyFile.',
+      );
+    }
+
+    const database = await openDatabase(config, logger);
+    cleanup.push(() => database.close());
+    const applied = await prepareSchema(database, config.database.migrateOnStart);
+    logger.info({ database: database.location, applied }, applied.length > 0 ? 'migrations applied' : 'database schema up to date');
+
+    const keyring = await Keyring.open({ database, masterKey: masterKey.key, clock, columns: ENCRYPTED_COLUMNS });
+    for (const purpose of SIGNING_PURPOSES) await keyring.signingKey(purpose);
+
+    const bootstrap = await ensureBootstrapAdmin(database.db, { username: config.bootstrap.adminUsername, ttlHours: config.bootstrap.setupCodeTtlHours, clock });
+
+    const planes = {
+      app: await createPlane({ name: 'app', config: config.planes.app, logger, metrics, securityHeaders: true }),
+      device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false }),
+      admin: await createPlane({ name: 'admin', config: config.planes.admin, logger, metrics, securityHeaders: false }),
+    };
+    for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });
+    registerMetricsRoute(planes.admin, metrics);
+    registerJwksRoute(planes.app, keyring);
+    deps.extendPlanes?.(planes);
+
+    const closePlanes = async () => {
+      await Promise.all(Object.values(planes).map((p) => p.close(config.shutdown.drainTimeoutMs)));
+    };
+    cleanup.push(closePlanes);
+    const urls = {
+      app: await planes.app.listen(),
+      device: await planes.device.listen(),
+      admin: await planes.admin.listen(),
+    };
+    logger.info({ urls }, 'Rampart is listening');
+
+    if (bootstrap?.setupCode !== undefined) {
+      announce(setupBanner(bootstrap.username, bootstrap.setupCode, bootstrap.expiresAt ?? '', urls.app));
+    } else if (bootstrap !== undefined) {
+      logger.info({ username: bootstrap.username }, 'administrator setup pending; the setup code was shown when it was issued');
+    }
+
+    let stopped: Promise<void> | undefined;
+    return {
+      urls,
+      database,
+      keyring,
+      planes,
+      metrics,
+      stop: () => (stopped ??= unwind()),
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+function setupBanner(username: string, code: string, expiresAt: string, appUrl: string): string {
+  const rule = '='.repeat(72);
+  return [
+    '',
+    rule,
+    ` First start: administrator account "${username}" created.`,
+    ` One-time setup code (shown only now, valid until ${expiresAt}):`,
+    '',
+    `     ${code}`,
+    '',
+    ` Use it at ${appUrl} to set the password and enrol a second factor.`,
+    ' It is stored only as a hash; if lost, restart Rampart after it expires',
+    ' to be issued a new one.',
+    rule,
+    '',
+    '',
+  ].join('\n');
+}
