@@ -30,7 +30,10 @@ export interface RotateOptions {
   /** Wait so running servers' caches of the old active keys expire; default: their cache lifetime plus a second. */
   readonly settleMs?: number;
   readonly pageSize?: number;
-  readonly onProgress?: (progress: RotationProgress) => void;
+  /** Awaited, so a reporter may do I/O. */
+  readonly onProgress?: (progress: RotationProgress) => void | Promise<void>;
+  /** How the settle wait passes; tests advance a manual clock instead of sleeping. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -45,7 +48,9 @@ export interface RotateOptions {
  */
 export async function rotateKeys(options: RotateOptions): Promise<RotationReport> {
   const { database, keyring, clock } = options;
-  const progress = options.onProgress ?? (() => undefined);
+  const progress = async (p: RotationProgress) => {
+    await options.onProgress?.(p);
+  };
   const now = () => clock.now().toISOString();
 
   const { newDataKeys, newSigningKeys } = await database.db.transaction().execute(async (trx) => {
@@ -72,16 +77,16 @@ export async function rotateKeys(options: RotateOptions): Promise<RotationReport
 
   const settleMs = options.settleMs ?? ACTIVE_KEY_CACHE_MS + 1_000;
   if (settleMs > 0) {
-    progress({ phase: 'settle', done: 0, total: settleMs });
-    await sleep(settleMs);
-    progress({ phase: 'settle', done: settleMs, total: settleMs });
+    await progress({ phase: 'settle', done: 0, total: settleMs });
+    await (options.sleep ?? sleep)(settleMs);
+    await progress({ phase: 'settle', done: settleMs, total: settleMs });
   }
 
   const newPrefixes = new Set(newDataKeys.map(fieldKeyPrefix));
   const isCurrent = (value: string) => [...newPrefixes].some((p) => value.startsWith(p));
   const total = await countStale(database, options.columns, newDataKeys);
   let reencrypted = 0;
-  progress({ phase: 'reencrypt', done: 0, total });
+  await progress({ phase: 'reencrypt', done: 0, total });
   for (const column of options.columns) {
     for await (const row of pageThrough(database, column, options.pageSize ?? 500)) {
       if (isCurrent(row.value)) continue;
@@ -92,14 +97,14 @@ export async function rotateKeys(options: RotateOptions): Promise<RotationReport
       await sql`update ${sql.table(column.table)} set ${sql.ref(column.column)} = ${updated}
                 where ${sql.ref(column.idColumn)} = ${row.id} and ${sql.ref(column.column)} = ${row.value}`.execute(database.db);
       reencrypted++;
-      progress({ phase: 'reencrypt', done: reencrypted, total: Math.max(total, reencrypted) });
+      await progress({ phase: 'reencrypt', done: reencrypted, total: Math.max(total, reencrypted) });
     }
   }
 
   const retiring = (await store.listDataKeys(database.db)).filter((k) => k.status === 'retiring');
   const retired: string[] = [];
   const stillRetiring: string[] = [];
-  progress({ phase: 'retire', done: 0, total: retiring.length });
+  await progress({ phase: 'retire', done: 0, total: retiring.length });
   for (const key of retiring) {
     if ((await countReferences(database, options.columns, key.id)) === 0) {
       await store.retireDataKey(database.db, key.id, now());
@@ -107,7 +112,7 @@ export async function rotateKeys(options: RotateOptions): Promise<RotationReport
     } else {
       stillRetiring.push(key.id);
     }
-    progress({ phase: 'retire', done: retired.length + stillRetiring.length, total: retiring.length });
+    await progress({ phase: 'retire', done: retired.length + stillRetiring.length, total: retiring.length });
   }
   return { newDataKeys, newSigningKeys, reencrypted, retired, stillRetiring };
 }

@@ -99,6 +99,12 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     reply.header('cache-control', 'no-store');
   });
 
+  // While draining, every response ends its connection, so keep-alive clients let go promptly.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? '(unmatched)';
     metrics.httpRequests.inc({ plane: name, method: request.method, route, status: String(reply.statusCode) });

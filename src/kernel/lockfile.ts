@@ -4,6 +4,11 @@ import { RampartError } from './errors.ts';
 
 export const LOCK_FILE = 'rampart.lock';
 
+// Locks this process holds: a lock file naming our own pid is ours only if it is
+// listed here; otherwise it was left by an earlier process that had the same pid
+// (common in containers, where the server is always pid 1).
+const heldHere = new Set<string>();
+
 export interface DataDirLock {
   readonly file: string;
   release(): void;
@@ -39,14 +44,18 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      heldHere.add(file);
       return {
         file,
-        release: () => rmSync(file, { force: true }),
+        release: () => {
+          heldHere.delete(file);
+          rmSync(file, { force: true });
+        },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = lockHolder(dataDir);
-      if (holder !== undefined && holder !== process.pid) {
+      if (holder !== undefined && (holder !== process.pid || heldHere.has(file))) {
         throw new RampartError('lifecycle.already_running', `Rampart (pid ${holder}) already uses ${resolve(dataDir)}; stop it first`);
       }
       rmSync(file, { force: true });

@@ -17,6 +17,8 @@ export interface Database {
   readonly dialect: Dialect;
   /** A description safe to print: the SQLite file, or the PostgreSQL host and schema (no credentials). */
   readonly location: string;
+  /** PostgreSQL schema holding the tables (and Kysely's migration bookkeeping); undefined on SQLite. */
+  readonly schema: string | undefined;
   /** Throws StorageError('storage.unavailable') when the database does not answer. */
   ping(): Promise<void>;
   isUniqueViolation(error: unknown): boolean;
@@ -37,11 +39,11 @@ export async function openDatabase(config: RampartConfig, logger: Logger): Promi
   if (settings.driver === 'sqlite') {
     const path = sqlitePath(config);
     const { db } = openSqlite({ path, busyTimeoutMs: settings.busyTimeoutMs });
-    return wrap(db, 'sqlite', path, isSqliteUniqueViolation);
+    return wrap(db, 'sqlite', path, undefined, isSqliteUniqueViolation);
   }
   const url = new URL(settings.postgresUrl);
   const { db } = openPostgres({ url: settings.postgresUrl, schema: settings.postgresSchema, poolMax: settings.poolMax, logger });
-  const database = wrap(db, 'postgres', `postgres://${url.host}${url.pathname} (schema ${settings.postgresSchema})`, isPostgresUniqueViolation);
+  const database = wrap(db, 'postgres', `postgres://${url.host}${url.pathname} (schema ${settings.postgresSchema})`, settings.postgresSchema, isPostgresUniqueViolation);
   try {
     await db.schema.createSchema(settings.postgresSchema).ifNotExists().execute();
   } catch (error) {
@@ -51,12 +53,13 @@ export async function openDatabase(config: RampartConfig, logger: Logger): Promi
   return database;
 }
 
-function wrap(db: Db, dialect: Dialect, location: string, isUniqueViolation: (error: unknown) => boolean): Database {
+function wrap(db: Db, dialect: Dialect, location: string, schema: string | undefined, isUniqueViolation: (error: unknown) => boolean): Database {
   let closed = false;
   return {
     db,
     dialect,
     location,
+    schema,
     isUniqueViolation,
     async ping() {
       try {
@@ -74,7 +77,13 @@ function wrap(db: Db, dialect: Dialect, location: string, isUniqueViolation: (er
 }
 
 function migrator(database: Database): Migrator {
-  return new Migrator({ db: database.db, provider: migrationProvider(database.dialect) });
+  // On PostgreSQL the bookkeeping tables are named with their schema, or Kysely
+  // would find another schema's tables in the same database and skip ours.
+  return new Migrator({
+    db: database.db,
+    provider: migrationProvider(database.dialect),
+    ...(database.schema === undefined ? {} : { migrationTableSchema: database.schema }),
+  });
 }
 
 export async function migrationStatus(database: Database): Promise<MigrationStatus[]> {

@@ -1,0 +1,32 @@
+import { Value } from 'typebox/value';
+import { ConfigSchema, type RampartConfig } from '../../src/config/schema.ts';
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = out[key];
+    out[key] =
+      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current !== null && !Array.isArray(current)
+        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+/**
+ * A complete configuration for tests: schema defaults, every plane on a free
+ * port, data under `dataDir`, then `patch`. Not frozen, not checked for
+ * secure defaults (tests of those go through loadConfig).
+ */
+export function testConfig(dataDir: string, patch: DeepPartial<RampartConfig> = {}): RampartConfig {
+  const base = Value.Default(ConfigSchema, {
+    dataDir,
+    planes: { app: { port: 0 }, device: { port: 0 }, admin: { port: 0 } },
+    shutdown: { drainTimeoutMs: 2_000 },
+  }) as Record<string, unknown>;
+  const config = merge(base, patch);
+  if (!Value.Check(ConfigSchema, config)) throw new Error(`test configuration invalid: ${JSON.stringify([...Value.Errors(ConfigSchema, config)][0])}`);
+  return config;
+}
