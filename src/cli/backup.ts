@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { resolveMasterKey } from '../crypto/master-key.ts';
 import { systemClock } from '../kernel/clock.ts';
-import { createBackup, restoreBackup } from '../storage/backup.ts';
 import { action, loadCliConfig, type GlobalOptions } from './context.ts';
 import { phasedProgress } from './progress.ts';
 
@@ -15,7 +13,8 @@ export function registerBackup(program: Command): void {
     .description('write a consistent snapshot of the embedded database with a SHA-256 manifest (PostgreSQL: use pg_dump)')
     .action(
       action(async (folder: string) => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const config = await loadCliConfig(program.opts<GlobalOptions>());
+        const [{ resolveMasterKey }, { createBackup }] = await Promise.all([import('../crypto/master-key.ts'), import('../storage/backup.ts')]);
         const masterKey = resolveMasterKey(config, { create: false });
         const progress = phasedProgress(PHASES, UNITS);
         try {
@@ -37,7 +36,8 @@ export function registerBackup(program: Command): void {
     .description('verify a backup against its manifest and swap it in for the database (Rampart must be stopped)')
     .action(
       action(async (folder: string, options: { force?: boolean }) => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const config = await loadCliConfig(program.opts<GlobalOptions>());
+        const [{ resolveMasterKey }, { restoreBackup }] = await Promise.all([import('../crypto/master-key.ts'), import('../storage/backup.ts')]);
         const masterKey = resolveMasterKey(config, { create: false });
         const progress = phasedProgress(PHASES, UNITS);
         try {

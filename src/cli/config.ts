@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig, redactConfig } from '../config/load.ts';
 import { action, type GlobalOptions } from './context.ts';
 
 export function registerConfig(program: Command): void {
@@ -8,7 +7,8 @@ export function registerConfig(program: Command): void {
     .command('check')
     .description('validate the configuration; print the effective values with secrets redacted (exit status 1 on problems)')
     .action(
-      action(() => {
+      action(async () => {
+        const { loadConfig, redactConfig } = await import('../config/load.ts');
         const loaded = loadConfig({ file: program.opts<GlobalOptions>().config, env: process.env });
         process.stderr.write(`configuration OK (${loaded.file === undefined ? 'defaults and environment' : loaded.file})\n`);
         process.stdout.write(`${JSON.stringify(redactConfig(loaded.config), null, 2)}\n`);

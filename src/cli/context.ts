@@ -1,29 +1,16 @@
-import { pino } from 'pino';
-import { loadConfig } from '../config/load.ts';
 import type { RampartConfig } from '../config/schema.ts';
 import { ConfigError, isRampartError } from '../kernel/errors.ts';
-import { createLogger, type Logger } from '../kernel/logger.ts';
+
+// Shared by every command. Heavy modules (server, storage, crypto) are imported
+// inside the actions, so `rampart --help` and config checks start instantly.
 
 export interface GlobalOptions {
   readonly config?: string;
 }
 
-export function loadCliConfig(options: GlobalOptions): Readonly<RampartConfig> {
+export async function loadCliConfig(options: GlobalOptions): Promise<Readonly<RampartConfig>> {
+  const { loadConfig } = await import('../config/load.ts');
   return loadConfig({ file: options.config, env: process.env }).config;
-}
-
-/** Readable lines on a terminal in development, JSON otherwise (what log shippers want). */
-export function logFormat(config: RampartConfig, stream: NodeJS.WriteStream): 'json' | 'pretty' {
-  if (config.log.format !== 'auto') return config.log.format;
-  return stream.isTTY && config.env === 'development' ? 'pretty' : 'json';
-}
-
-/** Logger for one-shot commands: stderr, so stdout carries only the command's output. */
-export function commandLogger(config: RampartConfig): Logger {
-  const format = logFormat(config, process.stderr);
-  return format === 'pretty'
-    ? createLogger({ level: config.log.level, format })
-    : createLogger({ level: config.log.level, format, destination: pino.destination({ fd: 2, sync: true }) });
 }
 
 /** Runs a command body: known failures print their code and message; exit status 1. */

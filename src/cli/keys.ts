@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { ENCRYPTED_COLUMNS } from '../crypto/encrypted-columns.ts';
-import { listDataKeys, listSigningKeys } from '../crypto/keyring.store.ts';
-import { rotateKeys } from '../crypto/rotate.ts';
 import { systemClock } from '../kernel/clock.ts';
 import { action, loadCliConfig, type GlobalOptions } from './context.ts';
-import { openForMaintenance } from './maintenance.ts';
 import { phasedProgress } from './progress.ts';
 
 export function registerKeys(program: Command): void {
@@ -16,7 +13,8 @@ export function registerKeys(program: Command): void {
     .option('--settle-ms <ms>', 'wait for running servers to drop cached keys (default: 6000)', (v) => Number.parseInt(v, 10))
     .action(
       action(async (options: { settleMs?: number }) => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const config = await loadCliConfig(program.opts<GlobalOptions>());
+        const [{ openForMaintenance }, { rotateKeys }] = await Promise.all([import('./maintenance.ts'), import('../crypto/rotate.ts')]);
         const { database, keyring } = await openForMaintenance(config);
         const progress = phasedProgress({ settle: 'settling', reencrypt: 're-encrypting', retire: 'retiring' }, { settle: 'ms', reencrypt: 'values', retire: 'keys' });
         try {
@@ -51,7 +49,8 @@ export function registerKeys(program: Command): void {
     .description('list data and signing keys with their status (never their material)')
     .action(
       action(async () => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const config = await loadCliConfig(program.opts<GlobalOptions>());
+        const [{ openForMaintenance }, { listDataKeys, listSigningKeys }] = await Promise.all([import('./maintenance.ts'), import('../crypto/keyring.store.ts')]);
         const { database } = await openForMaintenance(config);
         try {
           process.stdout.write('data keys\n');

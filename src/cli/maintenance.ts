@@ -4,7 +4,7 @@ import { Keyring } from '../crypto/keyring.ts';
 import { resolveMasterKey } from '../crypto/master-key.ts';
 import { systemClock } from '../kernel/clock.ts';
 import { openDatabase, prepareSchema, type Database } from '../storage/database.ts';
-import { commandLogger } from './context.ts';
+import { commandLogger } from './logging.ts';
 
 /**
  * Opens the database and keyring for an operator command. Never migrates and

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
-import { migrateUp, migrationStatus, openDatabase } from '../storage/database.ts';
-import { action, commandLogger, loadCliConfig, type GlobalOptions } from './context.ts';
+import type * as Storage from '../storage/database.ts';
+import { action, loadCliConfig, type GlobalOptions } from './context.ts';
+
+async function openConfigured(program: Command): Promise<{ database: Storage.Database; storage: typeof Storage }> {
+  const config = await loadCliConfig(program.opts<GlobalOptions>());
+  const [storage, { commandLogger }] = await Promise.all([import('../storage/database.ts'), import('./logging.ts')]);
+  return { database: await storage.openDatabase(config, commandLogger(config)), storage };
+}
 
 export function registerMigrate(program: Command): void {
   const migrate = program.command('migrate').description('apply or list database migrations');
@@ -10,10 +16,9 @@ export function registerMigrate(program: Command): void {
     .description('apply every pending migration')
     .action(
       action(async () => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
-        const database = await openDatabase(config, commandLogger(config));
+        const { database, storage } = await openConfigured(program);
         try {
-          const applied = await migrateUp(database);
+          const applied = await storage.migrateUp(database);
           process.stdout.write(applied.length === 0 ? `${database.location}: already up to date\n` : `${database.location}: applied ${applied.join(', ')}\n`);
         } finally {
           await database.close();
@@ -26,10 +31,9 @@ export function registerMigrate(program: Command): void {
     .description('list migrations and whether each is applied (exit status 2 when any is pending)')
     .action(
       action(async () => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
-        const database = await openDatabase(config, commandLogger(config));
+        const { database, storage } = await openConfigured(program);
         try {
-          const status = await migrationStatus(database);
+          const status = await storage.migrationStatus(database);
           process.stdout.write(`${database.location}\n`);
           for (const m of status) process.stdout.write(`  ${m.applied ? 'applied' : 'pending'}  ${m.name}\n`);
           if (status.some((m) => !m.applied)) process.exitCode = 2;

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { installSignalHandlers } from '../kernel/lifecycle.ts';
-import { createLogger } from '../kernel/logger.ts';
-import { startRampart } from '../server.ts';
-import { action, loadCliConfig, logFormat, type GlobalOptions } from './context.ts';
+import { action, loadCliConfig, type GlobalOptions } from './context.ts';
 
 export function registerServe(program: Command, version: string): void {
   program
@@ -10,7 +7,13 @@ export function registerServe(program: Command, version: string): void {
     .description('start the app, device and admin planes (Ctrl-C stops gracefully; a second Ctrl-C exits at once)')
     .action(
       action(async () => {
-        const config = loadCliConfig(program.opts<GlobalOptions>());
+        const config = await loadCliConfig(program.opts<GlobalOptions>());
+        const [{ startRampart }, { installSignalHandlers }, { createLogger }, { logFormat }] = await Promise.all([
+          import('../server.ts'),
+          import('../kernel/lifecycle.ts'),
+          import('../kernel/logger.ts'),
+          import('./logging.ts'),
+        ]);
         const logger = createLogger({ level: config.log.level, format: logFormat(config, process.stdout) });
         const running = await startRampart(config, { logger });
         installSignalHandlers({ shutdown: () => running.stop(), logger });

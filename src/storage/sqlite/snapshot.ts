@@ -13,10 +13,13 @@ export interface SnapshotProgress {
 export async function snapshotSqlite(sourcePath: string, targetPath: string, onProgress?: (p: SnapshotProgress) => void): Promise<number> {
   const source = new DatabaseSync(sourcePath, { readOnly: true, timeout: 5_000 });
   try {
-    return await backup(source, targetPath, {
+    const pages = await backup(source, targetPath, {
       rate: 256,
       progress: ({ totalPages, remainingPages }) => onProgress?.({ done: totalPages - remainingPages, total: totalPages }),
     });
+    // SQLite reports only intermediate steps; a copy finished in one step reports nothing.
+    onProgress?.({ done: pages, total: pages });
+    return pages;
   } finally {
     source.close();
   }
