@@ -37,19 +37,21 @@ export function renderConfigDoc(): string {
     '- in production, a PostgreSQL server that is not on this machine is reached without `sslmode=require` or stricter.',
     '',
   ];
-  let section = '';
+  let section: string | undefined;
   for (const option of configOptions()) {
-    const top = option.path.split('.').slice(0, option.path.startsWith('planes.') ? 2 : 1).join('.');
+    const segments = option.path.split('.');
+    // Top-level scalars share one section; planes get one section each.
+    const top = segments.length === 1 ? '' : segments.slice(0, segments[0] === 'planes' ? 2 : 1).join('.');
     if (top !== section) {
       section = top;
-      const parent = top.split('.').reduce<Record<string, unknown>>(
+      const parent = top === '' ? {} : top.split('.').reduce<Record<string, unknown>>(
         (node, key) => ((node['properties'] as Record<string, Record<string, unknown>>)[key] ?? {}),
         ConfigSchema as unknown as Record<string, unknown>,
       );
       const about = typeof parent['description'] === 'string' ? parent['description'] : '';
       if (lines.at(-1) !== '') lines.push('');
-      lines.push(`## \`${top}\``, '');
-      if (about !== '' && parent['type'] === 'object') lines.push(about, '');
+      lines.push(top === '' ? '## General' : `## \`${top}\``, '');
+      if (about !== '') lines.push(about, '');
       lines.push('| option | environment | type | default | description |', '| --- | --- | --- | --- | --- |');
     }
     const schema = option.schema;

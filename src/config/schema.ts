@@ -68,7 +68,7 @@ export const ConfigSchema = Type.Object(
       {
         masterKey: Type.Optional(
           Type.String({
-            description: 'Key-encryption key: 32 random bytes, base64 (`openssl rand -base64 32`). Environment only.',
+            description: 'Key-encryption key: 32 random bytes, base64 (`openssl rand -base64 32`).',
             'x-secret': true,
             'x-env': 'RAMPART_MASTER_KEY',
             'x-env-only': true,
