@@ -187,6 +187,7 @@ describe('plane problem responses', () => {
     const response = await fetch(`${started.url}/nope`);
     assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.doesNotMatch(response.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/, 'not on a plain-HTTP plane');
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(response.headers.get('cache-control'), 'no-store');
     assert.equal(response.headers.get('x-powered-by'), null);
@@ -253,6 +254,7 @@ describe('plane transport', () => {
       const response = await fetch(`${started.url}/healthz`, { dispatcher });
       assert.equal(response.status, 200);
       assert.match(response.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+      assert.match(response.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/);
       await dispatcher.close();
       const { port } = new URL(started.url);
       const old = await new Promise<string>((resolve) => {
@@ -280,7 +282,7 @@ describe('plane transport', () => {
     }
   });
 
-  test('finishes in-flight requests on close and refuses new connections', async () => {
+  test('finishes in-flight requests on close, turns away new requests, and refuses new connections', async () => {
     const started = await startPlane({}, {
       setup: (plane) =>
         plane.app.get('/slow', async () => {
@@ -291,6 +293,11 @@ describe('plane transport', () => {
     const inFlight = fetch(`${started.url}/slow`);
     await sleep(50);
     const closing = started.plane.close(5_000);
+    const during = await started.plane.app.inject({ url: '/slow' });
+    assert.equal(during.statusCode, 503, 'a request arriving while draining is turned away');
+    assert.equal(during.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal((JSON.parse(during.body) as { code: string }).code, 'service.unavailable');
+    assert.equal(during.headers['connection'], 'close');
     const response = await inFlight;
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { done: true });

@@ -8,6 +8,7 @@ import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PlaneConfig, PlaneName } from '../config/schema.ts';
 import type { Logger } from '../kernel/logger.ts';
+import { RampartError } from '../kernel/errors.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { createAddressMatcher } from './cidr.ts';
 import { PROBLEM_CONTENT_TYPE, problemFor, toProblem } from './problem.ts';
@@ -78,17 +79,28 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Draining is answered by our own hook below, as a problem document like every other error.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200 },
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // Unknown properties are errors (never silently dropped); query strings are coerced to their declared types.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.securityHeaders) {
     await app.register(helmet, {
-      contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"] } },
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          frameAncestors: ["'none'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          // Only where clients arrive over HTTPS; on a plain loopback plane it would break every subresource.
+          upgradeInsecureRequests: config.tls === undefined && config.trustedProxies.length === 0 ? null : [],
+        },
+      },
       hsts: config.tls === undefined ? false : { maxAge: 31_536_000, includeSubDomains: true },
     });
   }
@@ -97,6 +109,7 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
+    if (draining) throw new RampartError('service.unavailable', 'plane is draining for shutdown', { publicDetail: 'shutting down' });
   });
 
   // While draining, every response ends its connection, so keep-alive clients let go promptly.

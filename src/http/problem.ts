@@ -82,5 +82,6 @@ export function toProblem(error: unknown, requestId: string): Problem {
   if (fastify.statusCode === 413) return problemFor('request.too_large', requestId);
   if (fastify.statusCode === 415) return problemFor('request.unsupported_media_type', requestId);
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) return problemFor('request.malformed', requestId);
+  if (fastify.statusCode === 503) return problemFor('service.unavailable', requestId);
   return problemFor('internal', requestId);
 }

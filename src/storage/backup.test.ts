@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { testConfig } from '../../test/support/config.ts';
@@ -168,6 +168,9 @@ describe('backup and restore', () => {
       await assert.rejects(createBackup(folder, { config, masterKey: key, clock: systemClock }), failsWith('backup.target_exists'));
       mkdirSync(join(dir.path, 'other'));
       await assert.rejects(createBackup(join(dir.path, 'other'), { config, masterKey: masterKey(), clock: systemClock }), failsWith('crypto.master_key_mismatch'));
+      assert.deepEqual(readdirSync(join(dir.path, 'other')), [], 'a failed backup leaves nothing behind');
+      await assert.rejects(createBackup(join(dir.path, 'fresh'), { config, masterKey: masterKey(), clock: systemClock }), failsWith('crypto.master_key_mismatch'));
+      assert.equal(existsSync(join(dir.path, 'fresh')), false);
     } finally {
       dir.cleanup();
     }

@@ -81,9 +81,20 @@ export async function createBackup(target: string, options: BackupOptions): Prom
   const source = requireSqlite(options.config);
   if (!existsSync(source)) throw new StorageError('storage.unavailable', `no database at ${source}`);
   const dir = resolve(target);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new BackupError('backup.target_exists', `backup folder ${dir} is not empty`);
+  const existed = existsSync(dir);
+  if (existed && readdirSync(dir).length > 0) throw new BackupError('backup.target_exists', `backup folder ${dir} is not empty`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    return await writeBackup(dir, source, options);
+  } catch (error) {
+    // A failed backup leaves nothing that could later be mistaken for one.
+    if (existed) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+    else rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
 
+async function writeBackup(dir: string, source: string, options: BackupOptions): Promise<BackupManifest> {
   const dbFile = join(dir, DATABASE_FILE);
   await snapshotSqlite(source, dbFile, (p) => options.onProgress?.({ phase: 'copy', ...p }));
   const problems = checkSqliteIntegrity(dbFile);
@@ -92,7 +103,6 @@ export async function createBackup(target: string, options: BackupOptions): Prom
   const fingerprint = masterKeyFingerprint(options.masterKey);
   const stored = storedKeyFingerprint(dbFile);
   if (stored !== undefined && stored !== fingerprint) {
-    rmSync(dir, { recursive: true, force: true });
     throw new CryptoError('crypto.master_key_mismatch', 'the master key does not match this database; the backup would be unverifiable');
   }
   const file = await sha256File(dbFile, (done, total) => options.onProgress?.({ phase: 'hash', done, total }));
