@@ -85,10 +85,18 @@ export class Keyring {
   static async open(options: KeyringOptions): Promise<Keyring> {
     const fingerprint = masterKeyFingerprint(options.masterKey);
     const db = options.database.db;
-    const stored = await store.readKekFingerprint(db);
+    let stored = await store.readKekFingerprint(db);
     if (stored === undefined) {
-      await store.insertKekFingerprint(db, fingerprint, options.clock.now().toISOString());
-    } else if (!constantTimeEqual(stored, fingerprint)) {
+      try {
+        await store.insertKekFingerprint(db, fingerprint, options.clock.now().toISOString());
+        stored = fingerprint;
+      } catch (error) {
+        // Another instance recorded its key first: compare against that one.
+        if (!options.database.isUniqueViolation(error)) throw error;
+        stored = (await store.readKekFingerprint(db)) ?? '';
+      }
+    }
+    if (!constantTimeEqual(stored, fingerprint)) {
       throw new CryptoError('crypto.master_key_mismatch', 'the master key does not match the one this database\'s keys were wrapped with');
     }
     return new Keyring(options);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { connect as connectNet } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -6,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, fetch } from 'undici';
 import Type from 'typebox';
 import type { PlaneConfig, PlaneName } from '../config/schema.ts';
-import { RampartError, StorageError } from '../kernel/errors.ts';
+import { ConfigError, RampartError, StorageError } from '../kernel/errors.ts';
 import { createMemoryLogger } from '../kernel/logger.ts';
 import { createMetrics } from '../kernel/metrics.ts';
 import { testConfig } from '../../test/support/config.ts';
@@ -239,6 +240,42 @@ describe('plane readiness, metrics and proxies', () => {
     } finally {
       await untrusted.stop();
       await trusted.stop();
+    }
+  });
+});
+
+describe('plane start-up errors', () => {
+  test('names the plane and the option when its port is taken', async () => {
+    const first = await startPlane();
+    try {
+      const port = Number(new URL(first.url).port);
+      const dir = tempDir('rampart-plane');
+      const config = testConfig(dir.path, { planes: { device: { port } } }).planes.device;
+      const plane = await createPlane({ name: 'device', config, logger: createMemoryLogger().logger, metrics: createMetrics({ defaultMetrics: false }), securityHeaders: false });
+      await assert.rejects(plane.listen(), (e: unknown) => {
+        assert.ok(e instanceof RampartError);
+        assert.equal(e.code, 'lifecycle.listen_failed');
+        assert.match(e.message, new RegExp(`planes\\.device: cannot listen on 127\\.0\\.0\\.1:${port}: another process already uses this port \\(EADDRINUSE\\); change planes\\.device\\.host or planes\\.device\\.port`));
+        return true;
+      });
+      dir.cleanup();
+    } finally {
+      await first.stop();
+    }
+  });
+
+  test('refuses an unusable TLS certificate at start-up, naming the option', async () => {
+    const dir = tempDir('rampart-cert');
+    try {
+      const cert = await selfSignedCertificate(dir.path);
+      writeFileSync(cert.keyFile, '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
+      const config = testConfig(dir.path, { planes: { app: { tls: { certFile: cert.certFile, keyFile: cert.keyFile, minVersion: 'TLSv1.2' } } } }).planes.app;
+      await assert.rejects(
+        createPlane({ name: 'app', config, logger: createMemoryLogger().logger, metrics: createMetrics({ defaultMetrics: false }), securityHeaders: true }),
+        (e: unknown) => e instanceof ConfigError && e.code === 'config.invalid' && /planes\.app\.tls: cannot use/.test(e.message),
+      );
+    } finally {
+      dir.cleanup();
     }
   });
 });

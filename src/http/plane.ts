@@ -3,15 +3,22 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PlaneConfig, PlaneName } from '../config/schema.ts';
 import type { Logger } from '../kernel/logger.ts';
-import { RampartError } from '../kernel/errors.ts';
+import { ConfigError, RampartError } from '../kernel/errors.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { createAddressMatcher } from './cidr.ts';
 import { PROBLEM_CONTENT_TYPE, problemFor, toProblem } from './problem.ts';
+
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'another process already uses this port',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  EACCES: 'ports below 1024 need privileges Rampart should not have',
+};
 
 export type PlaneApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
 
@@ -34,7 +41,18 @@ export interface Plane {
   readonly draining: boolean;
 }
 
-function buildServer(config: PlaneConfig, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+function loadTls(name: PlaneName, tls: NonNullable<PlaneConfig['tls']>): { cert: Buffer; key: Buffer } {
+  try {
+    const material = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+    // Parse now, so a bad file is a start-up error naming the option rather than a failed handshake later.
+    createSecureContext(material);
+    return material;
+  } catch (error) {
+    throw new ConfigError('config.invalid', [`planes.${name}.tls: cannot use ${tls.certFile} and ${tls.keyFile}: ${(error as Error).message}`], { cause: error });
+  }
+}
+
+function buildServer(name: PlaneName, config: PlaneConfig, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const timeouts = config.timeouts;
   const options = {
     headersTimeout: timeouts.headersMs,
@@ -46,7 +64,7 @@ function buildServer(config: PlaneConfig, handler: (req: IncomingMessage, res: S
   };
   const server = config.tls === undefined
     ? createHttpServer(options, handler)
-    : createHttpsServer({ ...options, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: config.tls.minVersion }, handler);
+    : createHttpsServer({ ...options, ...loadTls(name, config.tls), minVersion: config.tls.minVersion }, handler);
   server.setTimeout(timeouts.idleMs);
   return server;
 }
@@ -66,7 +84,7 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
-      const server = buildServer(config, handler);
+      const server = buildServer(name, config, handler);
       server.prependListener('connection', (socket: Socket) => {
         if (allowed(socket.remoteAddress)) return;
         metrics.connectionsRefused.inc({ plane: name, reason: 'allow-list' });
@@ -143,7 +161,13 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
       return draining;
     },
     async listen() {
-      await app.listen({ host: config.host, port: config.port });
+      try {
+        await app.listen({ host: config.host, port: config.port });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        const reason = LISTEN_FAILURES[code] ?? (error as Error).message;
+        throw new RampartError('lifecycle.listen_failed', `planes.${name}: cannot listen on ${config.host}:${config.port}: ${reason} (${code}); change planes.${name}.host or planes.${name}.port`, { cause: error });
+      }
       const address = app.server.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return `${config.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;

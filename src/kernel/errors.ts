@@ -143,6 +143,11 @@ export const errorCatalog = {
     title: 'Restore target exists',
     description: 'The database file already exists, or the backup folder is not empty. Pass `--force` to replace the database.',
   },
+  'lifecycle.listen_failed': {
+    status: 500,
+    title: 'Cannot listen',
+    description: 'A plane could not bind its address and port (in use, not an address of this machine, or a privileged port). The message names the plane and the option to change.',
+  },
   'lifecycle.already_running': {
     status: 500,
     title: 'Rampart is already running',

@@ -1,10 +1,12 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { postgresColumnTypes } from '../postgres/column-types.ts';
+import { sqliteColumnTypes } from '../sqlite/column-types.ts';
 import { foundation } from './0001_foundation.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-/** The few column types that differ between the dialects; everything else is shared. */
+/** The column types that differ between dialects (declared by each adapter), plus shared helpers. */
 export interface ColumnTypes {
   readonly timestamp: 'text' | 'timestamptz';
   oneOf(column: string, values: readonly string[]): Expression<SqlBool>;
@@ -13,7 +15,7 @@ export interface ColumnTypes {
 
 export function columnTypes(dialect: Dialect): ColumnTypes {
   return {
-    timestamp: dialect === 'sqlite' ? 'text' : 'timestamptz',
+    timestamp: (dialect === 'sqlite' ? sqliteColumnTypes : postgresColumnTypes).timestamp,
     oneOf: (column, values) => sql<SqlBool>`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`,
     column: (name) => sql.ref(name),
   };
