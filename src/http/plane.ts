@@ -108,6 +108,9 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   if (options.securityHeaders) {
+    // HTTPS-only headers where clients arrive over HTTPS (TLS here, or at a declared proxy);
+    // on a plain loopback plane they would break the page.
+    const https = config.tls !== undefined || config.trustedProxies.length > 0;
     await app.register(helmet, {
       contentSecurityPolicy: {
         directives: {
@@ -115,11 +118,10 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
           frameAncestors: ["'none'"],
           objectSrc: ["'none'"],
           baseUri: ["'self'"],
-          // Only where clients arrive over HTTPS; on a plain loopback plane it would break every subresource.
-          upgradeInsecureRequests: config.tls === undefined && config.trustedProxies.length === 0 ? null : [],
+          upgradeInsecureRequests: https ? [] : null,
         },
       },
-      hsts: config.tls === undefined ? false : { maxAge: 31_536_000, includeSubDomains: true },
+      hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     });
   }
 
