@@ -132,19 +132,19 @@ export class Keyring {
     const cached = this.#fresh(this.#activeDataKeys.get(purpose));
     if (cached !== undefined) return cached;
     const db = this.#database.db;
-    let row = await store.findActiveDataKey(db, purpose);
-    if (row === undefined) {
-      const fresh = this.newDataKeyRow(purpose);
-      try {
-        await store.insertDataKey(db, fresh);
-      } catch (error) {
-        // Another process created the purpose's first key at the same moment: use theirs.
-        this.#dataKeys.delete(fresh.id);
-        if (!this.#database.isUniqueViolation(error)) throw error;
-      }
-      row = await store.findActiveDataKey(db, purpose);
-      if (row === undefined) throw new Error(`no active data key for ${purpose} after creating one`);
-    }
+    const row = await this.#findOrCreateActive(
+      () => store.findActiveDataKey(db, purpose),
+      async () => {
+        const fresh = this.newDataKeyRow(purpose);
+        try {
+          await store.insertDataKey(db, fresh);
+        } catch (error) {
+          this.#dataKeys.delete(fresh.id); // our row was not stored, so neither is its material
+          throw error;
+        }
+      },
+      `data key for ${purpose}`,
+    );
     this.#activeDataKeys.set(purpose, { value: row.id, loadedAt: this.#clock.now().getTime() });
     return row.id;
   }
@@ -172,16 +172,11 @@ export class Keyring {
     const cached = this.#fresh(this.#activeSigningKeys.get(purpose));
     if (cached !== undefined) return cached;
     const db = this.#database.db;
-    let row = await store.findActiveSigningKey(db, purpose);
-    if (row === undefined) {
-      try {
-        await store.insertSigningKey(db, this.newSigningKeyRow(purpose));
-      } catch (error) {
-        if (!this.#database.isUniqueViolation(error)) throw error;
-      }
-      row = await store.findActiveSigningKey(db, purpose);
-      if (row === undefined) throw new Error(`no active signing key for ${purpose} after creating one`);
-    }
+    const row = await this.#findOrCreateActive(
+      () => store.findActiveSigningKey(db, purpose),
+      () => store.insertSigningKey(db, this.newSigningKeyRow(purpose)),
+      `signing key for ${purpose}`,
+    );
     const key = {
       kid: row.kid,
       privateKey: createPrivateKey({
@@ -236,6 +231,24 @@ export class Keyring {
   async publicJwks(): Promise<{ keys: PublicJwk[] }> {
     const rows = await store.listSigningKeys(this.#database.db);
     return { keys: rows.map((r) => JSON.parse(r.public_jwk) as PublicJwk) };
+  }
+
+  /**
+   * The active row, creating it when there is none. The database allows one active
+   * key per purpose, so if another process creates one at the same moment, ours is
+   * refused as a unique violation and theirs is used.
+   */
+  async #findOrCreateActive<Row>(find: () => Promise<Row | undefined>, create: () => Promise<void>, what: string): Promise<Row> {
+    const existing = await find();
+    if (existing !== undefined) return existing;
+    try {
+      await create();
+    } catch (error) {
+      if (!this.#database.isUniqueViolation(error)) throw error;
+    }
+    const created = await find();
+    if (created === undefined) throw new Error(`no active ${what} after creating one`);
+    return created;
   }
 
   #fresh<T>(entry: Cached<T> | undefined): T | undefined {
