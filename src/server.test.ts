@@ -6,9 +6,9 @@ import { fetch } from 'undici';
 import { masterKey } from '../test/support/keys.ts';
 import { testConfig } from '../test/support/config.ts';
 import { tempDir } from '../test/support/tmp.ts';
-import { RampartError } from './kernel/errors.ts';
 import { createMemoryLogger } from './kernel/logger.ts';
 import { startRampart } from './server.ts';
+import { hasCode } from '../test/support/errors.ts';
 
 describe('Rampart server', () => {
   test('starts three planes with health, readiness, JWKS on the app plane and metrics on the admin plane only', async () => {
@@ -83,13 +83,13 @@ describe('Rampart server', () => {
     const config = testConfig(dir.path);
     const first = await startRampart(config, { logger: createMemoryLogger().logger, announce: () => undefined });
     try {
-      await assert.rejects(startRampart(config, { logger: createMemoryLogger().logger }), (e: unknown) => e instanceof RampartError && e.code === 'lifecycle.already_running');
+      await assert.rejects(startRampart(config, { logger: createMemoryLogger().logger }), hasCode('lifecycle.already_running'));
     } finally {
       await first.stop();
     }
     assert.equal(existsSync(join(dir.path, 'rampart.lock')), false, 'the lock is released on stop');
     const clash = testConfig(dir.path, { keyring: { masterKey: masterKey().toString('base64') } });
-    await assert.rejects(startRampart(clash, { logger: createMemoryLogger().logger }), (e: unknown) => e instanceof RampartError && e.code === 'crypto.master_key_mismatch');
+    await assert.rejects(startRampart(clash, { logger: createMemoryLogger().logger }), hasCode('crypto.master_key_mismatch'));
     assert.equal(existsSync(join(dir.path, 'rampart.lock')), false, 'a failed start releases the lock');
     dir.cleanup();
   });
@@ -110,7 +110,7 @@ describe('Rampart server', () => {
     const stopping = running.stop();
     assert.equal((await slow).status, 200);
     await stopping;
-    await assert.rejects(running.database.ping(), (e: unknown) => e instanceof RampartError && e.code === 'storage.unavailable');
+    await assert.rejects(running.database.ping(), hasCode('storage.unavailable'));
     await assert.rejects(fetch(`${running.urls.admin}/healthz`));
     dir.cleanup();
   });

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { ManualClock } from '../kernel/clock.ts';
-import { RampartError, type ErrorCode } from '../kernel/errors.ts';
+import type { ErrorCode } from '../kernel/errors.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../test/support/databases.ts';
 import { testConfig } from '../../test/support/config.ts';
+import { hasCode } from '../../test/support/errors.ts';
 import { masterKey } from '../../test/support/keys.ts';
 import { tempDir } from '../../test/support/tmp.ts';
 import type { EncryptedColumn } from './encrypted-columns.ts';
@@ -21,14 +22,6 @@ const TOKENS: EncryptedColumn = { table: 'tokens', idColumn: 'id', column: 'valu
 const COLUMNS = [NOTES, NOTES_TITLE, TOKENS];
 
 const ref = (column: EncryptedColumn, rowId: string): FieldRef => ({ table: column.table, column: column.column, rowId });
-
-function rejectsWith(code: ErrorCode): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof RampartError, `expected a RampartError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    return true;
-  };
-}
 
 /** Flips one bit of the decoded part `index` of a dotted ciphertext. */
 function flipBit(ciphertext: string, index: number, byte = 0): string {
@@ -68,17 +61,17 @@ describe('keyring', () => {
 
   test('refuses a ciphertext with any bit of nonce or body flipped', async () => {
     const sealed = await keyring.encryptField(ref(NOTES, 'n2'), 'signed for by neighbour');
-    await assert.rejects(keyring.decryptField(ref(NOTES, 'n2'), flipBit(sealed, 2)), rejectsWith('crypto.authentication_failed'));
-    await assert.rejects(keyring.decryptField(ref(NOTES, 'n2'), flipBit(sealed, 3)), rejectsWith('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField(ref(NOTES, 'n2'), flipBit(sealed, 2)), hasCode('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField(ref(NOTES, 'n2'), flipBit(sealed, 3)), hasCode('crypto.authentication_failed'));
     const tagByte = Buffer.from(sealed.split('.')[3] ?? '', 'base64url').length - 1;
-    await assert.rejects(keyring.decryptField(ref(NOTES, 'n2'), flipBit(sealed, 3, tagByte)), rejectsWith('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField(ref(NOTES, 'n2'), flipBit(sealed, 3, tagByte)), hasCode('crypto.authentication_failed'));
   });
 
   test('refuses a ciphertext copied to another row, column or table', async () => {
     const sealed = await keyring.encryptField(ref(NOTES, 'n3'), '+44 20 7946 0000');
-    await assert.rejects(keyring.decryptField(ref(NOTES, 'n4'), sealed), rejectsWith('crypto.authentication_failed'));
-    await assert.rejects(keyring.decryptField(ref(NOTES_TITLE, 'n3'), sealed), rejectsWith('crypto.authentication_failed'));
-    await assert.rejects(keyring.decryptField({ table: 'other', column: 'body', rowId: 'n3' }, sealed), rejectsWith('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField(ref(NOTES, 'n4'), sealed), hasCode('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField(ref(NOTES_TITLE, 'n3'), sealed), hasCode('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField({ table: 'other', column: 'body', rowId: 'n3' }, sealed), hasCode('crypto.authentication_failed'));
   });
 
   test('refuses a ciphertext relabelled with another data key', async () => {
@@ -86,7 +79,7 @@ describe('keyring', () => {
     const otherKey = await keyring.activeDataKeyId('secret');
     const parts = sealed.split('.');
     parts[1] = otherKey;
-    await assert.rejects(keyring.decryptField(ref(NOTES, 'n5'), parts.join('.')), rejectsWith('crypto.authentication_failed'));
+    await assert.rejects(keyring.decryptField(ref(NOTES, 'n5'), parts.join('.')), hasCode('crypto.authentication_failed'));
   });
 
   test('refuses a ciphertext made under another master key', async () => {
@@ -98,7 +91,7 @@ describe('keyring', () => {
       const keyId = sealed.split('.')[1] ?? '';
       const row = await other.database.db.selectFrom('data_keys').selectAll().where('id', '=', keyId).executeTakeFirstOrThrow();
       await opened.database.db.insertInto('data_keys').values({ ...row, status: 'retiring' }).execute();
-      await assert.rejects(keyring.decryptField(ref(NOTES, 'n6'), sealed), rejectsWith('crypto.authentication_failed'));
+      await assert.rejects(keyring.decryptField(ref(NOTES, 'n6'), sealed), hasCode('crypto.authentication_failed'));
     } finally {
       await other.cleanup();
     }
@@ -119,12 +112,12 @@ describe('keyring', () => {
       [`${format}.dk_doesnotexist.${nonce}.${body}`, 'crypto.unknown_key'],
     ];
     for (const [input, code] of cases) {
-      await assert.rejects(keyring.decryptField(ref(NOTES, 'n7'), input), rejectsWith(code), `input ${JSON.stringify(input)}`);
+      await assert.rejects(keyring.decryptField(ref(NOTES, 'n7'), input), hasCode(code), `input ${JSON.stringify(input)}`);
     }
   });
 
   test('refuses to open with a master key other than the one the database was created with', async () => {
-    await assert.rejects(Keyring.open({ database: opened.database, masterKey: masterKey(), clock, columns: COLUMNS }), rejectsWith('crypto.master_key_mismatch'));
+    await assert.rejects(Keyring.open({ database: opened.database, masterKey: masterKey(), clock, columns: COLUMNS }), hasCode('crypto.master_key_mismatch'));
   });
 
   test('refuses a data key whose wrapped material was altered', async () => {
@@ -136,7 +129,7 @@ describe('keyring', () => {
       const row = await other.database.db.selectFrom('data_keys').select('wrapped_key').where('id', '=', keyId).executeTakeFirstOrThrow();
       await other.database.db.updateTable('data_keys').set({ wrapped_key: flipBit(row.wrapped_key ?? '', 2) }).where('id', '=', keyId).execute();
       const fresh = await Keyring.open({ database: other.database, masterKey: key, clock, columns: COLUMNS });
-      await assert.rejects(fresh.decryptField(ref(TOKENS, 't9'), sealed), rejectsWith('crypto.authentication_failed'));
+      await assert.rejects(fresh.decryptField(ref(TOKENS, 't9'), sealed), hasCode('crypto.authentication_failed'));
     } finally {
       await other.cleanup();
     }
@@ -285,8 +278,8 @@ describe('master key', () => {
   test('never generates a key in production or for maintenance commands', () => {
     const dir = tempDir();
     try {
-      assert.throws(() => resolveMasterKey(testConfig(dir.path, { env: 'production' })), rejectsWith('crypto.master_key_missing'));
-      assert.throws(() => resolveMasterKey(testConfig(dir.path), { create: false }), rejectsWith('crypto.master_key_missing'));
+      assert.throws(() => resolveMasterKey(testConfig(dir.path, { env: 'production' })), hasCode('crypto.master_key_missing'));
+      assert.throws(() => resolveMasterKey(testConfig(dir.path), { create: false }), hasCode('crypto.master_key_missing'));
     } finally {
       dir.cleanup();
     }
@@ -298,12 +291,12 @@ describe('master key', () => {
       const file = join(dir.path, 'kek');
       writeFileSync(file, masterKey().toString('base64'), { mode: 0o644 });
       chmodSync(file, 0o644);
-      assert.throws(() => resolveMasterKey(testConfig(dir.path, { keyring: { masterKeyFile: file } })), rejectsWith('crypto.key_file_insecure'));
+      assert.throws(() => resolveMasterKey(testConfig(dir.path, { keyring: { masterKeyFile: file } })), hasCode('crypto.key_file_insecure'));
       chmodSync(file, 0o600);
       assert.equal(resolveMasterKey(testConfig(dir.path, { keyring: { masterKeyFile: file } })).source, 'file');
       writeFileSync(file, Buffer.alloc(16).toString('base64'));
-      assert.throws(() => resolveMasterKey(testConfig(dir.path, { keyring: { masterKeyFile: file } })), rejectsWith('crypto.master_key_invalid'));
-      assert.throws(() => resolveMasterKey(testConfig(dir.path, { keyring: { masterKey: 'not base64!' } })), rejectsWith('crypto.master_key_invalid'));
+      assert.throws(() => resolveMasterKey(testConfig(dir.path, { keyring: { masterKeyFile: file } })), hasCode('crypto.master_key_invalid'));
+      assert.throws(() => resolveMasterKey(testConfig(dir.path, { keyring: { masterKey: 'not base64!' } })), hasCode('crypto.master_key_invalid'));
     } finally {
       dir.cleanup();
     }

@@ -4,24 +4,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { testConfig } from '../../test/support/config.ts';
+import { hasCode } from '../../test/support/errors.ts';
 import { masterKey } from '../../test/support/keys.ts';
 import { tempDir } from '../../test/support/tmp.ts';
 import type { RampartConfig } from '../config/schema.ts';
 import { systemClock } from '../kernel/clock.ts';
-import { RampartError, type ErrorCode } from '../kernel/errors.ts';
 import { acquireDataDirLock } from '../kernel/lockfile.ts';
 import { createMemoryLogger } from '../kernel/logger.ts';
 import { startRampart } from '../server.ts';
 import { createBackup, MANIFEST_FILE, restoreBackup } from './backup.ts';
 import { openDatabase, sqlitePath } from './database.ts';
-
-function failsWith(code: ErrorCode): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof RampartError, String(e));
-    assert.equal(e.code, code, e.message);
-    return true;
-  };
-}
 
 const fileHash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -116,7 +108,7 @@ describe('backup and restore', () => {
       writeFileSync(backupDb, bytes);
       const before = fileHash(sqlitePath(config));
 
-      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), failsWith('backup.mismatch'));
+      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), hasCode('backup.mismatch'));
       assert.equal(fileHash(sqlitePath(config)), before, 'the live database is unchanged');
     } finally {
       dir.cleanup();
@@ -131,7 +123,7 @@ describe('backup and restore', () => {
       const manifestPath = join(folder, MANIFEST_FILE);
       const original = readFileSync(manifestPath, 'utf8');
 
-      await assert.rejects(restoreBackup(folder, { config, masterKey: masterKey(), clock: systemClock, force: true }), failsWith('backup.mismatch'));
+      await assert.rejects(restoreBackup(folder, { config, masterKey: masterKey(), clock: systemClock, force: true }), hasCode('backup.mismatch'));
 
       const backupDb = join(folder, 'rampart.db');
       const bytes = readFileSync(backupDb);
@@ -140,12 +132,12 @@ describe('backup and restore', () => {
       const edited = JSON.parse(original) as { files: Array<{ sha256: string }> };
       edited.files[0]!.sha256 = fileHash(backupDb);
       writeFileSync(manifestPath, JSON.stringify(edited));
-      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), failsWith('backup.mismatch'));
+      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), hasCode('backup.mismatch'));
 
       writeFileSync(manifestPath, '{"format": "something else"}');
-      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), failsWith('backup.invalid'));
+      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), hasCode('backup.invalid'));
       rmSync(manifestPath);
-      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), failsWith('backup.invalid'));
+      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), hasCode('backup.invalid'));
     } finally {
       dir.cleanup();
     }
@@ -157,19 +149,19 @@ describe('backup and restore', () => {
       const folder = join(dir.path, 'backup-4');
       await createBackup(folder, { config, masterKey: key, clock: systemClock });
       const before = fileHash(sqlitePath(config));
-      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: false }), failsWith('backup.target_exists'));
+      await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: false }), hasCode('backup.target_exists'));
       const lock = acquireDataDirLock(config.dataDir);
       try {
-        await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), failsWith('lifecycle.already_running'));
+        await assert.rejects(restoreBackup(folder, { config, masterKey: key, clock: systemClock, force: true }), hasCode('lifecycle.already_running'));
       } finally {
         lock.release();
       }
       assert.equal(fileHash(sqlitePath(config)), before);
-      await assert.rejects(createBackup(folder, { config, masterKey: key, clock: systemClock }), failsWith('backup.target_exists'));
+      await assert.rejects(createBackup(folder, { config, masterKey: key, clock: systemClock }), hasCode('backup.target_exists'));
       mkdirSync(join(dir.path, 'other'));
-      await assert.rejects(createBackup(join(dir.path, 'other'), { config, masterKey: masterKey(), clock: systemClock }), failsWith('crypto.master_key_mismatch'));
+      await assert.rejects(createBackup(join(dir.path, 'other'), { config, masterKey: masterKey(), clock: systemClock }), hasCode('crypto.master_key_mismatch'));
       assert.deepEqual(readdirSync(join(dir.path, 'other')), [], 'a failed backup leaves nothing behind');
-      await assert.rejects(createBackup(join(dir.path, 'fresh'), { config, masterKey: masterKey(), clock: systemClock }), failsWith('crypto.master_key_mismatch'));
+      await assert.rejects(createBackup(join(dir.path, 'fresh'), { config, masterKey: masterKey(), clock: systemClock }), hasCode('crypto.master_key_mismatch'));
       assert.equal(existsSync(join(dir.path, 'fresh')), false);
     } finally {
       dir.cleanup();
@@ -180,7 +172,7 @@ describe('backup and restore', () => {
     const dir = tempDir();
     try {
       const config = testConfig(dir.path, { database: { driver: 'postgres', postgresUrl: 'postgres://x@127.0.0.1/db' } });
-      await assert.rejects(createBackup(join(dir.path, 'b'), { config, masterKey: masterKey(), clock: systemClock }), (e: unknown) => failsWith('backup.unsupported')(e) && /pg_dump/.test((e as Error).message));
+      await assert.rejects(createBackup(join(dir.path, 'b'), { config, masterKey: masterKey(), clock: systemClock }), hasCode('backup.unsupported', /pg_dump/));
     } finally {
       dir.cleanup();
     }

@@ -5,10 +5,10 @@ import { Keyring } from '../../src/crypto/keyring.ts';
 import { rotateKeys } from '../../src/crypto/rotate.ts';
 import { consumeSetupCode, ensureBootstrapAdmin } from '../../src/identity/bootstrap.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
-import { RampartError } from '../../src/kernel/errors.ts';
 import { migrateUp, migrationStatus, prepareSchema } from '../../src/storage/database.ts';
 import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
 import { masterKey } from '../support/keys.ts';
+import { hasCode } from '../support/errors.ts';
 
 // One suite, run against every storage adapter: whatever passes here on SQLite
 // must pass on PostgreSQL, so repositories can be written once.
@@ -35,7 +35,7 @@ for (const target of DATABASE_TARGETS) {
     test('refuses to start on an outdated schema when automatic migration is off', async () => {
       const fresh = await target.open({ migrate: false });
       try {
-        await assert.rejects(prepareSchema(fresh.database, false), (e: unknown) => e instanceof RampartError && e.code === 'storage.schema_outdated');
+        await assert.rejects(prepareSchema(fresh.database, false), hasCode('storage.schema_outdated'));
         const tables = await fresh.database.db.introspection.getTables();
         const own = tables.filter((t) => fresh.database.schema === undefined || t.schema === fresh.database.schema);
         assert.equal(own.some((t) => t.name === 'accounts'), false, 'nothing was created');
@@ -117,7 +117,7 @@ for (const target of DATABASE_TARGETS) {
       assert.notEqual(stored[0]?.code_hash, first.setupCode, 'only a hash is stored');
       assert.equal((await ensureBootstrapAdmin(db, { username: 'admin', ttlHours: 24, clock }))?.setupCode, undefined, 'a live code is not reissued');
       assert.equal(await consumeSetupCode(db, first.setupCode.toLowerCase(), clock), first.accountId);
-      await assert.rejects(consumeSetupCode(db, first.setupCode, clock), (e: unknown) => e instanceof RampartError && e.code === 'identity.setup_code_invalid');
+      await assert.rejects(consumeSetupCode(db, first.setupCode, clock), hasCode('identity.setup_code_invalid'));
     });
 
     test('encrypts, rotates and re-encrypts fields with the keyring', async (t) => {
