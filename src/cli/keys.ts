@@ -1,8 +1,13 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ENCRYPTED_COLUMNS } from '../crypto/encrypted-columns.ts';
 import { systemClock } from '../kernel/clock.ts';
 import { action, loadCliConfig, type GlobalOptions } from './context.ts';
 import { phasedProgress } from './progress.ts';
+
+function parseMilliseconds(text: string): number {
+  if (!/^\d{1,7}$/.test(text)) throw new InvalidArgumentError('expected a whole number of milliseconds (0 to 9999999)');
+  return Number(text);
+}
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('data and signing keys');
@@ -10,7 +15,7 @@ export function registerKeys(program: Command): void {
   keys
     .command('rotate')
     .description('create new data and signing keys, re-encrypt every stored value, retire old data keys nothing uses')
-    .option('--settle-ms <ms>', 'wait for running servers to drop cached keys (default: 6000)', (v) => Number.parseInt(v, 10))
+    .option('--settle-ms <ms>', 'wait for running servers to drop cached keys (default: 6000)', parseMilliseconds)
     .action(
       action(async (options: { settleMs?: number }) => {
         const config = await loadCliConfig(program.opts<GlobalOptions>());
@@ -23,7 +28,7 @@ export function registerKeys(program: Command): void {
             keyring,
             columns: ENCRYPTED_COLUMNS,
             clock: systemClock,
-            ...(options.settleMs === undefined || Number.isNaN(options.settleMs) ? {} : { settleMs: options.settleMs }),
+            ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
             onProgress: (p) => progress.report(p),
           });
           progress.stop();

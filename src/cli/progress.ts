@@ -30,6 +30,7 @@ export function progressBar(label: string, unit = ''): ProgressBar {
     },
     stop() {
       if (started) bar.stop();
+      started = false;
     },
   };
 }

@@ -75,6 +75,11 @@ describe('rampart CLI', () => {
     try {
       assert.equal((await runCli(['keys', 'rotate'], { cwd: dir.path, env })).code, 1, 'no database yet: refused');
       assert.equal((await runCli(['migrate', 'up'], { cwd: dir.path, env })).code, 0);
+      const keysBefore = (await runCli(['keys', 'list'], { cwd: dir.path, env })).stdout;
+      const badWait = await runCli(['keys', 'rotate', '--settle-ms', 'soon'], { cwd: dir.path, env });
+      assert.notEqual(badWait.code, 0);
+      assert.match(badWait.stderr, /--settle-ms.*expected a whole number of milliseconds/);
+      assert.equal((await runCli(['keys', 'list'], { cwd: dir.path, env })).stdout, keysBefore, 'nothing was rotated');
       const rotated = await runCli(['keys', 'rotate', '--settle-ms', '0'], { cwd: dir.path, env });
       assert.equal(rotated.code, 0, rotated.stderr);
       assert.match(rotated.stdout, /new signing keys: sk_\S+, sk_\S+, sk_\S+/);
