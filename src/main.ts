@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { registerAudit } from './cli/audit.ts';
 import { registerBackup } from './cli/backup.ts';
 import { registerConfig } from './cli/config.ts';
 import { registerKeys } from './cli/keys.ts';
 import { registerMigrate } from './cli/migrate.ts';
 import { registerServe } from './cli/serve.ts';
+import { registerUser } from './cli/user.ts';
 
 // The `rampart` command.
 
@@ -23,5 +25,7 @@ registerMigrate(program);
 registerConfig(program);
 registerKeys(program);
 registerBackup(program);
+registerUser(program);
+registerAudit(program);
 
 await program.parseAsync(process.argv);

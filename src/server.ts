@@ -1,4 +1,10 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import { appendAudit } from './audit/append.ts';
+import { AuditCheckpointer } from './audit/checkpoint.ts';
+import { redactConfig } from './config/load.ts';
+import { canonicalJson } from './kernel/canonical-json.ts';
+import packageJson from '../package.json' with { type: 'json' };
 import type { PlaneName, RampartConfig } from './config/schema.ts';
 import { ENCRYPTED_COLUMNS } from './crypto/encrypted-columns.ts';
 import { registerJwksRoute } from './crypto/jwks.routes.ts';
@@ -6,7 +12,11 @@ import { Keyring, SIGNING_PURPOSES } from './crypto/keyring.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes.ts';
 import { createPlane, type Plane } from './http/plane.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { ensureBootstrapAdmin } from './identity/bootstrap.ts';
+import { createIdentity, type Identity } from './identity/identity.ts';
+import { commonPasswordCount } from './identity/passwords.ts';
+import { registerIdentity } from './identity/register.ts';
 import { systemClock, type Clock } from './kernel/clock.ts';
 import { acquireDataDirLock, type DataDirLock } from './kernel/lockfile.ts';
 import type { Logger } from './kernel/logger.ts';
@@ -30,6 +40,7 @@ export interface RunningRampart {
   readonly urls: Readonly<Record<PlaneName, string>>;
   readonly database: Database;
   readonly keyring: Keyring;
+  readonly identity: Identity;
   readonly planes: Readonly<Record<PlaneName, Plane>>;
   readonly metrics: Metrics;
   /** Graceful stop: planes drain (up to shutdown.drainTimeoutMs), then the database closes. */
@@ -67,6 +78,14 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     const keyring = await Keyring.open({ database, masterKey: masterKey.key, clock, columns: ENCRYPTED_COLUMNS });
     for (const purpose of SIGNING_PURPOSES) await keyring.signingKey(purpose);
 
+    // Load the common-password list now rather than on the first password change.
+    logger.debug({ entries: commonPasswordCount() }, 'common-password list loaded');
+    const identity = createIdentity({ database, keyring, clock, config });
+    await recordConfiguration(database, config, clock);
+    const checkpointer = new AuditCheckpointer({ database, keyring, clock, logger, intervalSeconds: config.audit.checkpointIntervalSeconds, everyEntries: config.audit.checkpointEveryEntries });
+    checkpointer.start();
+    cleanup.push(() => checkpointer.stop());
+
     const bootstrap = await ensureBootstrapAdmin(database.db, { username: config.bootstrap.adminUsername, ttlHours: config.bootstrap.setupCodeTtlHours, clock });
 
     const planes = {
@@ -77,6 +96,8 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });
     registerMetricsRoute(planes.admin, metrics);
     registerJwksRoute(planes.app, keyring);
+    await registerOpenApi(planes.app, packageJson.version);
+    await registerIdentity(planes.app, identity);
     deps.extendPlanes?.(planes);
 
     const closePlanes = async () => {
@@ -101,6 +122,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
       urls,
       database,
       keyring,
+      identity,
       planes,
       metrics,
       stop: () => (stopped ??= unwind()),
@@ -109,6 +131,20 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     await unwind();
     throw error;
   }
+}
+
+/**
+ * The configuration is a file, changed outside Rampart: each start records a
+ * fingerprint of the effective (redacted) configuration in the audit trail, and
+ * says whether it differs from the previous start.
+ */
+async function recordConfiguration(database: Database, config: RampartConfig, clock: Clock): Promise<void> {
+  const fingerprint = createHash('sha256').update(canonicalJson(redactConfig(config))).digest('hex');
+  const previous = await database.db.selectFrom('audit_entries').select('details').where('action', '=', 'config.start').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  const before = previous === undefined ? null : ((JSON.parse(previous.details) as { sha256?: string }).sha256 ?? null);
+  await database.db.transaction().execute((trx) =>
+    appendAudit(trx, { action: 'config.start', outcome: 'success', actor: { type: 'system' }, target: { type: 'config', id: 'effective' }, details: { sha256: fingerprint, previous: before, changed: before !== null && before !== fingerprint, env: config.env } }, clock),
+  );
 }
 
 function setupBanner(username: string, code: string, expiresAt: string, appUrl: string): string {

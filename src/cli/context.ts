@@ -34,3 +34,15 @@ export function reportFailure(error: unknown): void {
     process.stderr.write(`error: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
 }
+
+/** Who runs an operator command, for the audit trail: the OS account at the shell. */
+export async function cliActor(): Promise<{ type: 'cli'; id: string; authMethod: 'local_shell' }> {
+  const { userInfo } = await import('node:os');
+  let id = `uid:${process.getuid?.() ?? 'unknown'}`;
+  try {
+    id = userInfo().username;
+  } catch {
+    // No passwd entry (containers): the uid is the best name there is.
+  }
+  return { type: 'cli', id, authMethod: 'local_shell' };
+}

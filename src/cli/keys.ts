@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ENCRYPTED_COLUMNS } from '../crypto/encrypted-columns.ts';
 import { systemClock } from '../kernel/clock.ts';
-import { action, loadCliConfig, type GlobalOptions } from './context.ts';
+import { action, cliActor, loadCliConfig, type GlobalOptions } from './context.ts';
 import { phasedProgress } from './progress.ts';
 
 function parseMilliseconds(text: string): number {
@@ -32,6 +32,10 @@ export function registerKeys(program: Command): void {
             onProgress: (p) => progress.report(p),
           });
           progress.stop();
+          const [{ appendAudit }, actor] = await Promise.all([import('../audit/append.ts'), cliActor()]);
+          await database.db.transaction().execute((trx) =>
+            appendAudit(trx, { action: 'keys.rotate', outcome: 'success', actor, target: { type: 'keyring', id: 'keyring' }, details: { new_data_keys: report.newDataKeys, new_signing_keys: report.newSigningKeys, reencrypted: report.reencrypted, retired: report.retired } }, systemClock),
+          );
           process.stdout.write(
             [
               `new data keys:    ${report.newDataKeys.join(', ') || '(none)'}`,

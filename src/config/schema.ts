@@ -92,6 +92,77 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'First-start bootstrap.' },
     ),
+    identity: Type.Object(
+      {
+        sessions: Type.Object(
+          {
+            idleTimeoutMinutes: Type.Integer({ minimum: 1, maximum: 60, default: 60, description: 'A browser session unused for this long ends (NIST SP 800-63B-4 AAL2: at most 1 h).' }),
+            absoluteTimeoutHours: Type.Integer({ minimum: 1, maximum: 24, default: 24, description: 'A browser session ends this long after sign-in, used or not (AAL2: at most 24 h).' }),
+          },
+          { additionalProperties: false, default: {}, description: 'Server-side browser sessions.' },
+        ),
+        stepUpMinutes: Type.Integer({ minimum: 1, maximum: 15, default: 5, description: 'Sensitive actions need a second factor proven within this many minutes.' }),
+        passwords: Type.Object(
+          {
+            memoryKiB: Type.Integer({ minimum: 19_456, maximum: 1_048_576, default: 19_456, description: 'Argon2id memory cost in KiB (OWASP minimum 19 MiB).' }),
+            iterations: Type.Integer({ minimum: 2, maximum: 20, default: 2, description: 'Argon2id time cost.' }),
+            parallelism: Type.Integer({ minimum: 1, maximum: 8, default: 1, description: 'Argon2id lanes.' }),
+          },
+          { additionalProperties: false, default: {}, description: 'Password hashing (Argon2id).' },
+        ),
+        throttle: Type.Object(
+          {
+            freeFailures: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'Consecutive failures on one account before delays start.' }),
+            freeFailuresPerSource: Type.Integer({ minimum: 5, maximum: 10_000, default: 50, description: 'Failures from one source address (any accounts) before delays start; higher than per account because a depot\'s drivers may share one address. A quiet period of maxLockSeconds forgives them.' }),
+            baseLockSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'First lockout; each further failure doubles it.' }),
+            maxLockSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 900, description: 'Longest single lockout.' }),
+            disableAfterFailures: Type.Integer({ minimum: 10, maximum: 100, default: 100, description: 'Consecutive failures after which the account\'s password is disabled until an administrator resets it (NIST: at most 100).' }),
+          },
+          { additionalProperties: false, default: {}, description: 'Brute-force protection for sign-in and second factors.' },
+        ),
+        webauthn: Type.Object(
+          {
+            rpId: Type.String({ minLength: 1, default: 'localhost', description: 'WebAuthn relying-party id: the registrable domain the console is served from.' }),
+            rpName: Type.String({ minLength: 1, default: 'Rampart', description: 'Name authenticators show.' }),
+            origins: Type.Array(Type.String({ pattern: '^https?://' }), { default: ['http://localhost:8080'], description: 'Exact origins (scheme://host[:port]) the console is served from; passkey ceremonies from any other origin are refused.' }),
+          },
+          { additionalProperties: false, default: {}, description: 'Passkeys (WebAuthn).' },
+        ),
+        tokens: Type.Object(
+          {
+            issuer: Type.String({ minLength: 1, default: 'urn:rampart', description: 'The `iss` of access tokens Rampart issues to service principals.' }),
+            audience: Type.String({ minLength: 1, default: 'urn:rampart:api', description: 'The `aud` of those tokens.' }),
+            ttlSeconds: Type.Integer({ minimum: 30, maximum: 600, default: 300, description: 'Access-token lifetime (at most 10 min).' }),
+          },
+          { additionalProperties: false, default: {}, description: 'OAuth 2.0 client-credentials tokens for service principals.' },
+        ),
+        sso: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false, description: 'Offer sign-in through an external OpenID Connect provider.' }),
+            issuer: Type.String({ default: '', description: 'The provider\'s issuer URL (its discovery document is read from `<issuer>/.well-known/openid-configuration`).' }),
+            clientId: Type.String({ default: '', description: 'Client id registered at the provider.' }),
+            clientSecret: Type.String({ default: '', description: 'Client secret registered at the provider.', 'x-secret': true, 'x-env': 'RAMPART_SSO_CLIENT_SECRET', 'x-env-only': true }),
+            redirectUri: Type.String({ default: '', description: 'This Rampart\'s callback, `<app URL>/api/v1/auth/sso/callback`, as registered at the provider.' }),
+            scopes: Type.Array(Type.String({ minLength: 1 }), { default: ['openid', 'profile', 'email'], description: 'Scopes requested.' }),
+            usernameClaim: Type.String({ minLength: 1, default: 'preferred_username', description: 'ID-token claim that names the Rampart account.' }),
+            rolesClaim: Type.String({ minLength: 1, default: 'groups', description: 'ID-token claim (a string or an array) whose values are mapped to roles.' }),
+            roleMap: Type.Record(Type.String(), Type.Enum(['admin', 'dispatcher', 'driver', 'auditor']), { default: {}, description: 'Claim value → Rampart role. A user with no mapped value is refused (deny by default); with several, the first listed wins.' }),
+            requireIdpMfa: Type.Boolean({ default: false, description: 'Rely on the provider\'s second factor: its ID token must assert one (`amr`/`acr` below) or sign-in is refused. When false, Rampart asks for its own second factor after SSO.' }),
+            mfaAmrValues: Type.Array(Type.String({ minLength: 1 }), { default: ['mfa', 'hwk', 'swk', 'otp', 'fido'], description: '`amr` values that count as multi-factor.' }),
+            mfaAcrValues: Type.Array(Type.String({ minLength: 1 }), { default: [], description: '`acr` values that count as multi-factor.' }),
+          },
+          { additionalProperties: false, default: {}, description: 'Single sign-on through OpenID Connect (authorization code + PKCE).' },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'Accounts, sign-in, sessions and tokens.' },
+    ),
+    audit: Type.Object(
+      {
+        checkpointIntervalSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'A signed checkpoint of the audit chain\'s head is written at least this often while entries arrive.' }),
+        checkpointEveryEntries: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: '…and after this many entries, whichever comes first.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The tamper-evident audit trail.' },
+    ),
     shutdown: Type.Object(
       {
         drainTimeoutMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 10_000, description: 'How long shutdown waits for in-flight requests before closing their connections.' }),

@@ -11,4 +11,6 @@ export interface EncryptedColumn {
   readonly purpose: 'personal' | 'secret' | (string & {});
 }
 
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [];
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
+  { table: 'totp_factors', idColumn: 'account_id', column: 'secret', purpose: 'secret' },
+];

@@ -153,10 +153,125 @@ export const errorCatalog = {
     title: 'Rampart is already running',
     description: 'Another Rampart process holds the data directory\'s lock file. Stop it first.',
   },
+  'audit.export_invalid': {
+    status: 500,
+    title: 'Audit export unreadable',
+    description: 'The file given to `rampart audit verify --export` is not a Rampart audit export (no header, an unsupported version, a line that is not JSON, or a field the format does not have). The message names the line.',
+  },
+  'audit.export_unwritable': {
+    status: 500,
+    title: 'Audit export not written',
+    description: 'The file given to `rampart audit export --out` could not be written (missing directory, no permission, disk full). No partial file is left behind.',
+  },
+  'audit.jwks_invalid': {
+    status: 500,
+    title: 'Audit verification keys unreadable',
+    description: 'The file given to `rampart audit verify --jwks` is not a JWKS (`{"keys": [...]}`), holds a private key, or holds a malformed Ed25519 key. Save the public keys from `/.well-known/jwks.json`.',
+  },
+  'audit.verification_failed': {
+    status: 500,
+    title: 'Audit trail failed verification',
+    description: 'The audit trail (or export) has been altered: an entry changed, deleted, inserted or moved, its end removed, or a checkpoint forged. The message names the first affected entry; `rampart audit verify` lists every finding. Investigate before trusting the trail.',
+  },
   'identity.setup_code_invalid': {
     status: 401,
     title: 'Setup code invalid',
     description: 'The one-time setup code is wrong, expired or already used.',
+  },
+  'identity.password_rejected': {
+    status: 400,
+    title: 'Password not accepted',
+    description: 'Passwords must be 8 to 128 characters and must not appear in the list of common and breached passwords. Any characters are allowed; there are no composition rules.',
+  },
+  'identity.username_taken': {
+    status: 409,
+    title: 'Username taken',
+    description: 'Another account already has this username.',
+  },
+  'identity.invalid_state': {
+    status: 409,
+    title: 'Not possible in the current state',
+    description: 'The account or session is not in a state that allows this (for example, enrolling a second factor that is already enrolled, or disabling the last active administrator).',
+  },
+  'identity.password_disabled': {
+    status: 409,
+    title: 'Password disabled',
+    description: 'Too many consecutive failed sign-ins disabled this account\'s password. An administrator must reset it (`rampart user reset-password`).',
+  },
+  'auth.required': {
+    status: 401,
+    title: 'Authentication required',
+    description: 'Sign in (or present a valid access token) and retry. Also returned when a session has expired or was ended.',
+  },
+  'auth.failed': {
+    status: 401,
+    title: 'Sign-in failed',
+    description: 'The username or password is wrong, or sign-in is temporarily locked. The answer is the same in every case so that it reveals nothing about accounts.',
+  },
+  'auth.mfa_failed': {
+    status: 401,
+    title: 'Second factor not accepted',
+    description: 'The code or passkey assertion was wrong, already used, or the factor is temporarily locked after repeated failures.',
+  },
+  'auth.mfa_required': {
+    status: 401,
+    title: 'Second factor required',
+    description: 'The password was accepted; complete sign-in with a second factor (`/api/v1/auth/mfa/…`).',
+  },
+  'auth.enrolment_required': {
+    status: 401,
+    title: 'Second factor enrolment required',
+    description: 'Every account must enrol a second factor (passkey or authenticator app) before it can do anything else.',
+  },
+  'auth.step_up_required': {
+    status: 401,
+    title: 'Recent second factor required',
+    description: 'This is a sensitive action: prove a second factor again (`POST /api/v1/auth/step-up`) and retry within the step-up window.',
+  },
+  'auth.token_invalid': {
+    status: 401,
+    title: 'Invalid access token',
+    description: 'The bearer token is malformed, expired, revoked, or not issued by this Rampart for this API.',
+  },
+  'auth.csrf_failed': {
+    status: 403,
+    title: 'Cross-site request refused',
+    description: 'A state-changing request with a session cookie must carry the session\'s CSRF token in `X-CSRF-Token` and, when the browser sends one, a same-origin `Origin`.',
+  },
+  'oauth.principal_name_taken': {
+    status: 409,
+    title: 'Service principal name taken',
+    description: 'Another service principal already has this name. Names are unique; pick another or manage the existing one.',
+  },
+  'access.denied': {
+    status: 403,
+    title: 'Forbidden',
+    description: 'The caller\'s role does not grant this action. (Objects the caller may not see answer 404 instead.)',
+  },
+  'sso.disabled': {
+    status: 404,
+    title: 'Single sign-on not enabled',
+    description: 'This Rampart does not offer sign-in through an external OpenID Connect provider (`identity.sso.enabled` is false).',
+  },
+  'sso.unavailable': {
+    status: 503,
+    title: 'Single sign-on provider unavailable',
+    description: 'The OpenID Connect provider\'s discovery document could not be read or is not valid for `identity.sso.issuer`. Retry later; the log names the cause.',
+  },
+  'sso.failed': {
+    status: 401,
+    title: 'Single sign-on failed',
+    description: 'The sign-in through the OpenID Connect provider could not be completed: the request is unknown, expired (10 minutes) or already used, the provider returned an error, or its ID token failed validation. Start sign-in again. The answer is the same in every case; the log has the reason.',
+  },
+  'sso.unmapped': {
+    status: 403,
+    title: 'No Rampart role for this identity',
+    description: 'The provider vouched for the user, but none of the values of their `identity.sso.rolesClaim` claim is listed in `identity.sso.roleMap` (deny by default). An administrator must map one of the user\'s groups to a role.',
+  },
+  'sso.username_invalid': {
+    status: 403,
+    title: 'No usable username for this identity',
+    description: 'The provider\'s ID token lacks the `identity.sso.usernameClaim` claim, or its value (lower-cased) is not a valid Rampart username: 2 to 64 characters, a letter first, then letters, digits, `.`, `_` or `-`.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,4 +1,7 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+
+/** A nullable column that inserts may omit (it then holds null). */
+export type Optional<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 // Row shapes of every table, as Kysely sees them. Times are ISO-8601 UTC strings
 // on both dialects (the PostgreSQL adapter converts timestamptz to that form).
@@ -38,6 +41,12 @@ export interface AccountTable {
   status: 'setup_required' | 'active' | 'disabled';
   created_at: string;
   updated_at: string;
+  password_hash: Optional<string>;
+  password_changed_at: Optional<string>;
+  password_disabled_at: Optional<string>;
+  /** JSON array of depot ids (dispatchers); null: every depot. */
+  depot_scope: Optional<string>;
+  sso_subject: Optional<string>;
 }
 
 export interface SetupCodeTable {
@@ -49,12 +58,146 @@ export interface SetupCodeTable {
   created_at: string;
 }
 
+export interface TotpFactorTable {
+  account_id: string;
+  /** Keyring ciphertext of the base32 secret. */
+  secret: string;
+  /** The last time step accepted: codes at or before it are refused (single use). */
+  last_used_step: number | null;
+  confirmed_at: string | null;
+  created_at: string;
+}
+
+export interface RecoveryCodeTable {
+  id: string;
+  account_id: string;
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface PasskeyTable {
+  /** Credential id, base64url. */
+  id: string;
+  account_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  sign_count: number;
+  /** JSON array of transports. */
+  transports: string;
+  device_type: string;
+  backed_up: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export type SessionStage = 'mfa' | 'enrol' | 'active';
+
+export interface SessionTable {
+  id: string;
+  /** SHA-256 of the cookie value: a database reader cannot hijack sessions. */
+  token_hash: string;
+  account_id: string;
+  /** mfa: password accepted, second factor pending · enrol: must enrol a second factor · active: signed in */
+  stage: SessionStage;
+  auth_method: string;
+  mfa_at: string | null;
+  mfa_method: string | null;
+  challenge: string | null;
+  challenge_expires_at: string | null;
+  source_ip: string;
+  user_agent: string;
+  created_at: string;
+  last_seen_at: string;
+  /** Absolute expiry; idle expiry is last_seen_at + the configured idle timeout. */
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  locked_until: string | null;
+  updated_at: string;
+}
+
+export interface SsoRequestTable {
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface ServicePrincipalTable {
+  id: string;
+  name: string;
+  client_id: string;
+  secret_hash: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  status: 'active' | 'disabled';
+  created_at: string;
+  updated_at: string;
+}
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+export interface AuditEntryTable {
+  seq: number;
+  id: string;
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  auth_method: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: AuditOutcome;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** Canonical JSON object. */
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+  checkpoint_seq: number;
+  checkpoint_at: string;
+}
+
+export interface AuditCheckpointTable {
+  seq: number;
+  head_hash: string;
+  at: string;
+  kid: string;
+  signature: string;
+}
+
 export interface Tables {
   keyring_state: KeyringStateTable;
   data_keys: DataKeyTable;
   signing_keys: SigningKeyTable;
   accounts: AccountTable;
   setup_codes: SetupCodeTable;
+  totp_factors: TotpFactorTable;
+  recovery_codes: RecoveryCodeTable;
+  passkeys: PasskeyTable;
+  sessions: SessionTable;
+  login_throttle: LoginThrottleTable;
+  sso_requests: SsoRequestTable;
+  service_principals: ServicePrincipalTable;
+  audit_entries: AuditEntryTable;
+  audit_head: AuditHeadTable;
+  audit_checkpoints: AuditCheckpointTable;
 }
 
 export type { Generated };

@@ -3,6 +3,8 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { postgresColumnTypes } from '../postgres/column-types.ts';
 import { sqliteColumnTypes } from '../sqlite/column-types.ts';
 import { foundation } from './0001_foundation.ts';
+import { identity } from './0002_identity.ts';
+import { audit } from './0003_audit.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -26,6 +28,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   const types = columnTypes(dialect);
   const migrations: Record<string, Migration> = {
     '0001_foundation': foundation(types),
+    '0002_identity': identity(types),
+    '0003_audit': audit(types),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

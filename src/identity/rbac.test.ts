@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { can, canSeeAccount, PERMISSIONS, ROLES, STEP_UP, type AccountActor, type Role, type ServiceActor } from './rbac.ts';
+
+const actor = (role: Role, id = `acct_${role}`, depots: string[] | null = null): AccountActor => ({ kind: 'account', id, username: role, role, depots, sessionId: 'sess_1', authMethod: 'password+totp', mfaAt: null });
+
+describe('can(actor, action, resource)', () => {
+  test('denies by default: no actor, unknown grants', () => {
+    for (const p of PERMISSIONS) assert.equal(can(undefined, p), false, p);
+  });
+
+  test('a driver sees only objects they own', () => {
+    const driver = actor('driver', 'acct_d1');
+    assert.equal(can(driver, 'route.read', { type: 'route', ownerId: 'acct_d1' }), true);
+    assert.equal(can(driver, 'route.read', { type: 'route', ownerId: 'acct_d2' }), false);
+    assert.equal(can(driver, 'route.read', { type: 'route' }), false, 'an object with no owner is not theirs');
+    assert.equal(can(driver, 'route.manage'), false);
+  });
+
+  test('a dispatcher limited to depots sees only those depots; an unlimited one sees all', () => {
+    const limited = actor('dispatcher', 'acct_x', ['north']);
+    assert.equal(can(limited, 'shipment.read', { type: 'shipment', depotId: 'north' }), true);
+    assert.equal(can(limited, 'shipment.read', { type: 'shipment', depotId: 'south' }), false);
+    assert.equal(can(actor('dispatcher'), 'shipment.read', { type: 'shipment', depotId: 'south' }), true);
+  });
+
+  test('service principals get exactly their scopes', () => {
+    const service: ServiceActor = { kind: 'service', id: 'sp_1', name: 'bi', scopes: ['telemetry.read'], tokenId: 'jti' };
+    assert.equal(can(service, 'telemetry.read'), true);
+    assert.equal(can(service, 'device.read'), false);
+    assert.equal(can(service, 'user.read'), false);
+  });
+
+  test('only the owner or a user reader sees an account', () => {
+    assert.equal(canSeeAccount(actor('driver', 'acct_me'), 'acct_me'), true);
+    assert.equal(canSeeAccount(actor('driver', 'acct_me'), 'acct_other'), false);
+    assert.equal(canSeeAccount(actor('admin'), 'acct_other'), true);
+  });
+
+  test('every sensitive permission is a step-up permission and is granted to someone', () => {
+    for (const p of ['user.role.assign', 'user.mfa.reset', 'device.key.reveal', 'keys.rotate', 'pod.export'] as const) assert.ok(STEP_UP.has(p), p);
+    for (const p of PERMISSIONS) assert.ok(ROLES.some((r) => can(actor(r), p)), `${p} is granted to no role`);
+  });
+});

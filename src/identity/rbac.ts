@@ -1,0 +1,97 @@
+// The permission model, in one place. Deny by default: an action is allowed
+// only when the actor's role grants it AND the object-level rule for the
+// resource (ownership, depot scope) holds. Routes declare the action they need
+// (`config.access`); `test/e2e/permissions.test.ts` fails if any route does not.
+
+export const ROLES = ['admin', 'dispatcher', 'driver', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'account.self',
+  'user.read',
+  'user.manage',
+  'user.role.assign',
+  'user.mfa.reset',
+  'session.manage',
+  'service_principal.manage',
+  'audit.read',
+  'device.read',
+  'device.manage',
+  'device.key.reveal',
+  'keys.rotate',
+  'telemetry.read',
+  'shipment.read',
+  'shipment.manage',
+  'route.read',
+  'route.manage',
+  'pod.create',
+  'pod.export',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Permissions that need a second factor proven within `identity.stepUpMinutes`. */
+export const STEP_UP: ReadonlySet<Permission> = new Set<Permission>(['user.role.assign', 'user.mfa.reset', 'device.key.reveal', 'keys.rotate', 'pod.export', 'service_principal.manage']);
+
+const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: ['account.self', 'user.read', 'user.manage', 'user.role.assign', 'user.mfa.reset', 'session.manage', 'service_principal.manage', 'device.read', 'device.manage', 'device.key.reveal', 'keys.rotate', 'telemetry.read'],
+  dispatcher: ['account.self', 'device.read', 'telemetry.read', 'shipment.read', 'shipment.manage', 'route.read', 'route.manage', 'pod.export'],
+  driver: ['account.self', 'route.read', 'shipment.read', 'pod.create'],
+  auditor: ['account.self', 'audit.read', 'pod.export'],
+};
+
+/** What a service principal's scope grants. Scopes name permissions directly; only these are grantable. */
+export const SERVICE_SCOPES = ['telemetry.read', 'device.read'] as const satisfies readonly Permission[];
+export type ServiceScope = (typeof SERVICE_SCOPES)[number];
+
+export interface AccountActor {
+  readonly kind: 'account';
+  readonly id: string;
+  readonly username: string;
+  readonly role: Role;
+  /** Depots a dispatcher is limited to; null: all. */
+  readonly depots: readonly string[] | null;
+  readonly sessionId: string;
+  readonly authMethod: string;
+  /** When a second factor was last proven in this session (ISO), if ever. */
+  readonly mfaAt: string | null;
+}
+
+export interface ServiceActor {
+  readonly kind: 'service';
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly ServiceScope[];
+  readonly tokenId: string;
+}
+
+export type Actor = AccountActor | ServiceActor;
+
+/** The object an action touches, with the attributes object-level rules look at. */
+export interface Resource {
+  readonly type: string;
+  readonly id?: string;
+  /** The account the object belongs to (a driver's route, a user's own sessions). */
+  readonly ownerId?: string;
+  readonly depotId?: string;
+}
+
+export function grants(role: Role): readonly Permission[] {
+  return GRANTS[role];
+}
+
+export function can(actor: Actor | undefined, action: Permission, resource?: Resource): boolean {
+  if (actor === undefined) return false;
+  if (actor.kind === 'service') return (actor.scopes as readonly Permission[]).includes(action);
+  if (!GRANTS[actor.role].includes(action)) return false;
+  if (resource === undefined) return true;
+  // Object-level rules.
+  if (actor.role === 'driver' && resource.ownerId !== actor.id) return false;
+  if (actor.role === 'dispatcher' && actor.depots !== null && resource.depotId !== undefined && !actor.depots.includes(resource.depotId)) return false;
+  return true;
+}
+
+/** Self-service on one's own account: always allowed for the owner, never for others (unless granted `user.read`). */
+export function canSeeAccount(actor: Actor | undefined, accountId: string): boolean {
+  if (actor?.kind !== 'account') return false;
+  return actor.id === accountId || can(actor, 'user.read');
+}
