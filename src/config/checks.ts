@@ -77,7 +77,35 @@ export function findConfigProblems(config: RampartConfig): ConfigProblems {
       insecure.push('database.postgresUrl: a remote database in production must use TLS; add ?sslmode=verify-full (or require) to the URL');
     }
   }
+  checkIdentity(config, invalid, insecure);
   return { invalid, insecure };
+}
+
+function checkIdentity(config: RampartConfig, invalid: string[], insecure: string[]): void {
+  const { webauthn, sso } = config.identity;
+  for (const origin of webauthn.origins) {
+    const url = parseUrl(origin);
+    if (url === undefined || url.origin !== origin) {
+      invalid.push(`identity.webauthn.origins: "${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`);
+    } else if (url.hostname !== webauthn.rpId && !url.hostname.endsWith(`.${webauthn.rpId}`)) {
+      invalid.push(`identity.webauthn.origins: ${origin} is not within identity.webauthn.rpId "${webauthn.rpId}"; browsers would refuse every passkey`);
+    } else if (config.env === 'production' && url.protocol !== 'https:' && url.hostname !== 'localhost' && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) {
+      insecure.push(`identity.webauthn.origins: ${origin} is plain HTTP; in production the console must be served over HTTPS`);
+    }
+  }
+  if (!sso.enabled) return;
+  for (const field of ['issuer', 'clientId', 'redirectUri'] as const) {
+    if (sso[field] === '') invalid.push(`identity.sso.${field}: required when identity.sso.enabled is true`);
+  }
+  if (sso.clientSecret === '') invalid.push('identity.sso.clientSecret: required when identity.sso.enabled is true (set RAMPART_SSO_CLIENT_SECRET)');
+  if (Object.keys(sso.roleMap).length === 0) invalid.push('identity.sso.roleMap: maps no provider group to a role, so every single sign-on would be refused');
+  for (const field of ['issuer', 'redirectUri'] as const) {
+    const url = parseUrl(sso[field]);
+    if (sso[field] !== '' && url === undefined) invalid.push(`identity.sso.${field}: "${sso[field]}" is not a URL`);
+    else if (url !== undefined && url.protocol !== 'https:' && (config.env === 'production' || !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, '')))) {
+      insecure.push(`identity.sso.${field}: ${sso[field]} is not HTTPS; only a provider on this machine in development may use plain HTTP`);
+    }
+  }
 }
 
 function parseUrl(text: string): URL | undefined {

@@ -135,6 +135,21 @@ describe('configuration', () => {
     assert.equal(load({ ...base, RAMPART_DATABASE_POSTGRES_URL: 'postgres://rampart@127.0.0.1:5432/rampart' }).database.driver, 'postgres');
   });
 
+  test('refuses single sign-on that is half configured, or reached over plain HTTP beyond this machine', () => {
+    assert.throws(() => load({}, { identity: { sso: { enabled: true } } }), hasCode('config.invalid', /identity\.sso\.issuer: required/, /RAMPART_SSO_CLIENT_SECRET/, /roleMap: maps no provider group/));
+    const sso = { enabled: true, issuer: 'http://idp.example.com', clientId: 'rampart', redirectUri: 'https://ops.example.com/api/v1/auth/sso/callback', roleMap: { ops: 'dispatcher' } };
+    assert.throws(() => load({ RAMPART_SSO_CLIENT_SECRET: 's3cret' }, { identity: { sso } }), hasCode('config.insecure', /identity\.sso\.issuer: http:\/\/idp\.example\.com is not HTTPS/));
+    assert.equal(load({ RAMPART_SSO_CLIENT_SECRET: 's3cret' }, { identity: { sso: { ...sso, issuer: 'https://idp.example.com' } } }).identity.sso.enabled, true);
+    assert.equal(load({ RAMPART_SSO_CLIENT_SECRET: 's3cret' }, { identity: { sso: { ...sso, issuer: 'http://127.0.0.1:9000' } } }).identity.sso.issuer, 'http://127.0.0.1:9000', 'a local provider in development');
+  });
+
+  test('refuses passkey origins outside the relying-party id, and plain HTTP origins in production', () => {
+    assert.throws(() => load({}, { identity: { webauthn: { rpId: 'example.com', origins: ['https://evil.test'] } } }), hasCode('config.invalid', /not within identity\.webauthn\.rpId/));
+    assert.throws(() => load({}, { identity: { webauthn: { rpId: 'example.com', origins: ['https://ops.example.com/console'] } } }), hasCode('config.invalid', /is not an origin/));
+    assert.throws(() => load({ RAMPART_ENV: 'production', RAMPART_MASTER_KEY: KEY }, { identity: { webauthn: { rpId: 'example.com', origins: ['http://ops.example.com'] } } }), hasCode('config.insecure', /plain HTTP/));
+    assert.equal(load({}, { identity: { webauthn: { rpId: 'example.com', origins: ['https://ops.example.com'] } } }).identity.webauthn.rpId, 'example.com');
+  });
+
   test('refuses malformed values the schema cannot see', () => {
     assert.throws(() => load({ RAMPART_PLANES_APP_ALLOW: '10.0.0.0/33' }), hasCode('config.invalid', /"10\.0\.0\.0\/33" is not a CIDR range/));
     assert.throws(() => load({ RAMPART_PLANES_APP_HOST: 'localhost' }), hasCode('config.invalid', /"localhost" is not an IP address/));

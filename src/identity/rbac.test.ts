@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { renderPermissionsDoc } from './permissions-doc.ts';
 import { can, canSeeAccount, PERMISSIONS, ROLES, STEP_UP, type AccountActor, type Role, type ServiceActor } from './rbac.ts';
 
 const actor = (role: Role, id = `acct_${role}`, depots: string[] | null = null): AccountActor => ({ kind: 'account', id, username: role, role, depots, sessionId: 'sess_1', authMethod: 'password+totp', mfaAt: null });
@@ -40,5 +42,9 @@ describe('can(actor, action, resource)', () => {
   test('every sensitive permission is a step-up permission and is granted to someone', () => {
     for (const p of ['user.role.assign', 'user.mfa.reset', 'device.key.reveal', 'keys.rotate', 'pod.export'] as const) assert.ok(STEP_UP.has(p), p);
     for (const p of PERMISSIONS) assert.ok(ROLES.some((r) => can(actor(r), p)), `${p} is granted to no role`);
+  });
+
+  test('docs/PERMISSIONS.md matches the model (run `npm run docs` after changing it)', () => {
+    assert.equal(readFileSync(new URL('../../docs/PERMISSIONS.md', import.meta.url), 'utf8'), renderPermissionsDoc());
   });
 });

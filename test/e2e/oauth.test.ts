@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { alterLast } from '../support/tamper.ts';
 
 // An integration's whole path on a running server: an administrator creates a
 // service principal, the integration trades its credentials for a short-lived
@@ -33,7 +34,7 @@ describe('service principals over the API', () => {
 
     const outOfScope = await fetch(`${rampart.url}/api/v1/users`, { headers: { authorization: `Bearer ${body.access_token}` } });
     assert.equal(outOfScope.status, 403, 'authenticated, but user.read is not in its scopes');
-    const garbage = await fetch(`${rampart.url}/api/v1/users`, { headers: { authorization: `Bearer ${body.access_token.slice(0, -4)}AAAA` } });
+    const garbage = await fetch(`${rampart.url}/api/v1/users`, { headers: { authorization: `Bearer ${alterLast(body.access_token)}` } });
     assert.equal(garbage.status, 401);
     assert.match(garbage.headers.get('www-authenticate') ?? '', /invalid_token/);
   });

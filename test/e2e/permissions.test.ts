@@ -31,6 +31,17 @@ describe('route permissions', () => {
     assert.deepEqual(unknown, []);
   });
 
+  test('every /api/ route is described in /api/v1/openapi.json, which anyone may fetch', async () => {
+    const response = await fetch(`${rampart.url}/api/v1/openapi.json`);
+    assert.equal(response.status, 200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { responses?: object }>> };
+    assert.equal(document.openapi, '3.1.0');
+    const routes = routesOf(rampart.running.planes.app.app).filter((r) => r.url.startsWith('/api/') && r.method !== 'HEAD' && r.url !== '/api/v1/openapi.json');
+    const missing = routes.filter((r) => document.paths[r.url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()]?.responses === undefined);
+    assert.deepEqual(missing.map((r) => `${r.method} ${r.url}`), []);
+    assert.ok(!Object.keys(document.paths).some((p) => !p.startsWith('/api/')), 'only the API is described');
+  });
+
   test('a route without an access rule cannot even be registered', async () => {
     const app = Fastify() as unknown as PlaneApp;
     installAccessControl(app, { db: rampart.running.database.db, sessions: rampart.running.identity.sessions, clock: rampart.clock, stepUpMinutes: 5 });

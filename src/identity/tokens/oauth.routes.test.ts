@@ -14,6 +14,7 @@ import { csrfTokenFor, CSRF_HEADER, SESSION_COOKIE, Sessions } from '../sessions
 import { createAccessTokenVerifier } from './access-tokens.ts';
 import { registerOAuthRoutes, registerServicePrincipalRoutes, TOKEN_PATH } from './oauth.routes.ts';
 import { ServicePrincipals, type IssuedCredentials } from './principals.ts';
+import { alterLast } from '../../../test/support/tamper.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const UNKNOWN_CLIENT = { clientId: 'sp_AAAAAAAAAAAAAAAAAAAAAA', clientSecret: 'A'.repeat(43) };
@@ -262,7 +263,7 @@ describe('OAuth token endpoint and service-principal routes', () => {
     const manage = await plane.app.inject({ method: 'GET', url: '/api/v1/service-principals', headers: bearer });
     assert.equal(manage.statusCode, 403, 'a service token cannot manage service principals');
 
-    const forged = await plane.app.inject({ method: 'GET', url: '/api/v1/test/telemetry', headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } });
+    const forged = await plane.app.inject({ method: 'GET', url: '/api/v1/test/telemetry', headers: { authorization: `Bearer ${alterLast(token)}` } });
     assert.equal(forged.statusCode, 401);
     assert.equal(forged.json<{ code: string }>().code, 'auth.token_invalid');
   });
