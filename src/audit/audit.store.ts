@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../storage/database.ts';
+import type { Database, Db } from '../storage/database.ts';
 import type { AuditCheckpointTable, AuditEntryTable, AuditHeadTable } from '../storage/tables.ts';
 
 // Queries over the three audit tables. Appends live in append.ts (they must
@@ -84,4 +84,12 @@ export async function markCheckpoint(db: Db, seq: number, at: string): Promise<v
 export async function auditPublicJwks(db: Db): Promise<Array<Record<string, unknown>>> {
   const rows = await db.selectFrom('signing_keys').select('public_jwk').where('purpose', '=', 'audit').orderBy('created_at').orderBy('kid').execute();
   return rows.map((r) => JSON.parse(r.public_jwk) as Record<string, unknown>);
+}
+
+/**
+ * Runs `read` in one read-only, repeatable-read snapshot, so that appends made
+ * meanwhile neither show up half-way nor look like tampering.
+ */
+export function inSnapshot<T>(database: Database, read: (trx: Db) => Promise<T>): Promise<T> {
+  return database.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(read);
 }

@@ -31,56 +31,52 @@ export interface ExportSummary {
 export async function exportAuditTrail(options: ExportAuditOptions): Promise<ExportSummary> {
   const clock = options.clock ?? systemClock;
   const pageSize = options.pageSize ?? 500;
-  return options.database.db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .setAccessMode('read only')
-    .execute(async (trx) => {
-      const head = await store.readHead(trx);
-      const jwks = { keys: await store.auditPublicJwks(trx) };
-      const headSeq = head.seq;
-      let fromSeq: number | null = headSeq >= 1 ? 1 : null;
-      if (options.since !== undefined && fromSeq !== null) {
-        const first = await store.firstSeqAtOrAfter(trx, options.since.toISOString());
-        fromSeq = first === undefined || first > headSeq ? null : Math.max(1, first - 1);
-      }
-      const header: ExportHeader = {
-        type: EXPORT_TYPE,
-        version: EXPORT_VERSION,
-        chain_version: CHAIN_VERSION,
-        exported_at: clock.now().toISOString(),
-        from_seq: fromSeq,
-        to_seq: fromSeq === null ? null : headSeq,
-        to_hash: fromSeq === null ? null : head.hash,
-        jwks,
-      };
-      await options.write(jsonLine(header));
-      if (fromSeq === null) return { fromSeq: null, toSeq: null, entries: 0, checkpoints: 0 };
+  return store.inSnapshot(options.database, async (trx) => {
+    const head = await store.readHead(trx);
+    const jwks = { keys: await store.auditPublicJwks(trx) };
+    const headSeq = head.seq;
+    let fromSeq: number | null = headSeq >= 1 ? 1 : null;
+    if (options.since !== undefined && fromSeq !== null) {
+      const first = await store.firstSeqAtOrAfter(trx, options.since.toISOString());
+      fromSeq = first === undefined || first > headSeq ? null : Math.max(1, first - 1);
+    }
+    const header: ExportHeader = {
+      type: EXPORT_TYPE,
+      version: EXPORT_VERSION,
+      chain_version: CHAIN_VERSION,
+      exported_at: clock.now().toISOString(),
+      from_seq: fromSeq,
+      to_seq: fromSeq === null ? null : headSeq,
+      to_hash: fromSeq === null ? null : head.hash,
+      jwks,
+    };
+    await options.write(jsonLine(header));
+    if (fromSeq === null) return { fromSeq: null, toSeq: null, entries: 0, checkpoints: 0 };
 
-      const total = headSeq - fromSeq + 1;
-      let entries = 0;
-      let checkpoints = 0;
-      // A whole-trail export starts below any seq, so entries stored with a fabricated seq travel with it.
-      const after = options.since === undefined ? Number.MIN_SAFE_INTEGER : fromSeq - 1;
-      const pending = store.checkpointsAfter(trx, after, pageSize);
-      let checkpoint = await pending.next();
-      options.onProgress?.({ done: 0, total });
-      for await (const entry of store.entriesAfter(trx, after, pageSize)) {
-        while (checkpoint.done !== true && checkpoint.value.seq < entry.seq) {
-          await options.write(checkpointLine(checkpoint.value));
-          checkpoints++;
-          checkpoint = await pending.next();
-        }
-        await options.write(entryLine(entry));
-        entries++;
-        if (entries % 500 === 0) options.onProgress?.({ done: entries, total: Math.max(total, entries) });
-      }
-      while (checkpoint.done !== true) {
+    const total = headSeq - fromSeq + 1;
+    let entries = 0;
+    let checkpoints = 0;
+    // A whole-trail export starts below any seq, so entries stored with a fabricated seq travel with it.
+    const after = options.since === undefined ? Number.MIN_SAFE_INTEGER : fromSeq - 1;
+    const pending = store.checkpointsAfter(trx, after, pageSize);
+    let checkpoint = await pending.next();
+    options.onProgress?.({ done: 0, total });
+    for await (const entry of store.entriesAfter(trx, after, pageSize)) {
+      while (checkpoint.done !== true && checkpoint.value.seq < entry.seq) {
         await options.write(checkpointLine(checkpoint.value));
         checkpoints++;
         checkpoint = await pending.next();
       }
-      options.onProgress?.({ done: entries, total: Math.max(total, entries) });
-      return { fromSeq, toSeq: headSeq, entries, checkpoints };
-    });
+      await options.write(entryLine(entry));
+      entries++;
+      if (entries % 500 === 0) options.onProgress?.({ done: entries, total: Math.max(total, entries) });
+    }
+    while (checkpoint.done !== true) {
+      await options.write(checkpointLine(checkpoint.value));
+      checkpoints++;
+      checkpoint = await pending.next();
+    }
+    options.onProgress?.({ done: entries, total: Math.max(total, entries) });
+    return { fromSeq, toSeq: headSeq, entries, checkpoints };
+  });
 }

@@ -49,37 +49,33 @@ const PROGRESS_EVERY = 500;
  */
 export async function verifyAuditTrail(options: VerifyAuditTrailOptions): Promise<AuditVerificationReport> {
   const pageSize = options.pageSize ?? 500;
-  return options.database.db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .setAccessMode('read only')
-    .execute(async (trx) => {
-      const head = await store.readHead(trx);
-      const keys = CheckpointKeys.fromJwks({ keys: await store.auditPublicJwks(trx) });
-      const total = await store.countEntries(trx);
-      const problems = new ProblemLog();
-      for (let i = 0, n = await store.countUnnumbered(trx); i < Math.min(n, 10); i++) {
-        problems.add(Number.NaN, 'inserted', 'an entry stored without a seq is not part of the chain: it was added outside Rampart');
-      }
-      const checker = new CheckpointChecker(keys, problems);
-      const locator: ChainLocator = {
-        seqWithHash: (hash) => store.seqWithHash(trx, hash),
-        seqWithPrevHash: (hash) => store.seqWithPrevHash(trx, hash),
-      };
-      const end = { seq: head.seq, hash: head.hash };
-      const walker = new ChainWalker(new EntryReader(trailItems(trx, pageSize), checker), problems, {
-        start: { seq: 0, hash: GENESIS_HASH, linked: true },
-        end,
-        locator,
-        onEntry: (done) => {
-          if (done % PROGRESS_EVERY === 0) options.onProgress?.({ done, total: Math.max(total, done) });
-        },
-      });
-      options.onProgress?.({ done: 0, total });
-      await walker.run();
-      options.onProgress?.({ done: walker.entries, total: Math.max(total, walker.entries) });
-      return report(walker.entries, checker, problems, end);
+  return store.inSnapshot(options.database, async (trx) => {
+    const head = await store.readHead(trx);
+    const keys = CheckpointKeys.fromJwks({ keys: await store.auditPublicJwks(trx) });
+    const total = await store.countEntries(trx);
+    const problems = new ProblemLog();
+    for (let i = 0, n = await store.countUnnumbered(trx); i < Math.min(n, 10); i++) {
+      problems.add(Number.NaN, 'inserted', 'an entry stored without a seq is not part of the chain: it was added outside Rampart');
+    }
+    const checker = new CheckpointChecker(keys, problems);
+    const locator: ChainLocator = {
+      seqWithHash: (hash) => store.seqWithHash(trx, hash),
+      seqWithPrevHash: (hash) => store.seqWithPrevHash(trx, hash),
+    };
+    const end = { seq: head.seq, hash: head.hash };
+    const walker = new ChainWalker(new EntryReader(trailItems(trx, pageSize), checker), problems, {
+      start: { seq: 0, hash: GENESIS_HASH, linked: true },
+      end,
+      locator,
+      onEntry: (done) => {
+        if (done % PROGRESS_EVERY === 0) options.onProgress?.({ done, total: Math.max(total, done) });
+      },
     });
+    options.onProgress?.({ done: 0, total });
+    await walker.run();
+    options.onProgress?.({ done: walker.entries, total: Math.max(total, walker.entries) });
+    return report(walker.entries, checker, problems, end);
+  });
 }
 
 /** Entries and checkpoints merged in seq order, each checkpoint after the entry it signs. */
