@@ -14,7 +14,7 @@ import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes
 import { createPlane, type Plane } from './http/plane.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { ensureBootstrapAdmin } from './identity/bootstrap.ts';
-import { createIdentity, type Identity } from './identity/identity.ts';
+import { createIdentity, startHousekeeping, type Identity } from './identity/identity.ts';
 import { commonPasswordCount } from './identity/passwords.ts';
 import { registerIdentity } from './identity/register.ts';
 import { systemClock, type Clock } from './kernel/clock.ts';
@@ -85,6 +85,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     const checkpointer = new AuditCheckpointer({ database, keyring, clock, logger, intervalSeconds: config.audit.checkpointIntervalSeconds, everyEntries: config.audit.checkpointEveryEntries });
     checkpointer.start();
     cleanup.push(() => checkpointer.stop());
+    cleanup.push(startHousekeeping(identity, logger));
 
     const bootstrap = await ensureBootstrapAdmin(database.db, { username: config.bootstrap.adminUsername, ttlHours: config.bootstrap.setupCodeTtlHours, clock });
 

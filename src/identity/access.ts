@@ -91,11 +91,12 @@ export function installAccessControl(app: PlaneApp, deps: AccessDeps): void {
     }
 
     if (!SAFE_METHODS.has(request.method)) checkOrigin(request);
+    // Public routes act on no one's authority, so they read no credentials here: a stale
+    // cookie cannot block signing in, and the token endpoint reads its own HTTP Basic header.
+    if ('public' in access) return;
 
     const authorization = request.headers.authorization;
-    // Public routes may carry other schemes for themselves (HTTP Basic client authentication at the token endpoint).
-    const bearerless = 'public' in access && authorization !== undefined && !/^Bearer /i.test(authorization);
-    if (authorization !== undefined && !bearerless) {
+    if (authorization !== undefined) {
       const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization);
       if (match?.[1] === undefined || deps.verifyBearer === undefined) {
         reply.header('www-authenticate', 'Bearer error="invalid_token"');
@@ -138,7 +139,6 @@ export function installAccessControl(app: PlaneApp, deps: AccessDeps): void {
       }
     }
 
-    if ('public' in access) return;
     if ('session' in access) {
       if (request.session === undefined || !access.session.includes(request.session.stage)) {
         throw new RampartError('auth.required', `this step needs a session in stage ${access.session.join(' or ')}`);

@@ -2,6 +2,7 @@ import type { RampartConfig } from '../config/schema.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
+import type { Logger } from '../kernel/logger.ts';
 import type { Database, Db } from '../storage/database.ts';
 import type { AccountActor } from './rbac.ts';
 import { Sessions } from './sessions.ts';
@@ -41,4 +42,25 @@ export function assertRecentMfa(identity: Identity, mfaAt: string | null): void 
 
 export function isRecent(identity: Identity, actor: AccountActor): boolean {
   return actor.mfaAt !== null && identity.clock.now().getTime() - Date.parse(actor.mfaAt) < identity.config.stepUpMinutes * 60_000;
+}
+
+/** Ended sessions are kept this long (for support questions), then deleted. */
+const SESSION_RETENTION_MS = 7 * 24 * 3_600_000;
+const HOUSEKEEPING_MS = 3_600_000;
+
+/** Hourly clean-up of dead sessions and quiet source-address counters; the returned function stops it. */
+export function startHousekeeping(identity: Identity, logger: Logger): () => void {
+  const run = async () => {
+    try {
+      const sessions = await identity.sessions.purge(new Date(identity.clock.now().getTime() - SESSION_RETENTION_MS));
+      const sources = await identity.throttle.purgeSources();
+      if (sessions + sources > 0) logger.info({ sessions, sources }, 'identity housekeeping');
+    } catch (error) {
+      logger.warn({ err: error }, 'identity housekeeping failed; retrying in an hour');
+    }
+  };
+  void run();
+  const timer = setInterval(() => void run(), HOUSEKEEPING_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

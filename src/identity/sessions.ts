@@ -174,6 +174,13 @@ export class Sessions {
     return Number(result.numUpdatedRows);
   }
 
+  /** Deletes sessions that ended or expired before `before`; the audit trail keeps their story. */
+  async purge(before: Date): Promise<number> {
+    const cutoff = before.toISOString();
+    const result = await this.#db.deleteFrom('sessions').where((eb) => eb.or([eb('ended_at', '<', cutoff), eb('expires_at', '<', cutoff)])).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Live sessions of an account, newest first. */
   async list(accountId: string): Promise<SessionRow[]> {
     const now = this.#clock.now();

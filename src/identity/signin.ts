@@ -132,10 +132,23 @@ export class SignIn {
    * session in stage `enrol`: a second factor comes next.
    */
   async setup(usernameInput: string, setupCode: string, password: string, context: RequestContext): Promise<SessionGrant> {
-    const { db, clock, config, sessions } = this.#deps;
+    const { db, clock, config } = this.#deps;
     const username = normalizeUsername(usernameInput);
     checkPasswordPolicy(password, { username });
     const passwordHash = await hashPassword(password, config.passwords);
+    try {
+      return await this.#setupWith(username, setupCode, passwordHash, context);
+    } catch (error) {
+      if (error instanceof RampartError && error.code === 'identity.setup_code_invalid') {
+        // The attempt rolled back; its record is written on its own.
+        await db.transaction().execute((trx) => appendAudit(trx, { action: 'account.setup', outcome: 'failure', actor: { type: 'anonymous', authMethod: 'setup_code' }, context, details: { reason: 'setup_code_invalid' } }, clock));
+      }
+      throw error;
+    }
+  }
+
+  async #setupWith(username: string, setupCode: string, passwordHash: string, context: RequestContext): Promise<SessionGrant> {
+    const { db, clock, sessions } = this.#deps;
     return db.transaction().execute(async (trx) => {
       const accountId = await consumeSetupCode(trx, setupCode, clock);
       const account = await trx.selectFrom('accounts').select(['id', 'username', 'status']).where('id', '=', accountId).executeTakeFirstOrThrow();

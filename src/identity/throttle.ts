@@ -67,6 +67,19 @@ export class Throttle {
     return { failures, lockedUntil };
   }
 
+  /** Forgets source addresses quiet for longer than a lockout (they would be forgiven anyway). Account counts stay. */
+  async purgeSources(): Promise<number> {
+    const now = this.#clock.now();
+    const quietSince = new Date(now.getTime() - this.config.maxLockSeconds * 1000).toISOString();
+    const result = await this.#db
+      .deleteFrom('login_throttle')
+      .where('key', 'like', 'ip:%')
+      .where('updated_at', '<', quietSince)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now.toISOString())]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** A success ends the run of consecutive failures for that key. */
   async success(trx: Kysely<Tables>, key: string): Promise<void> {
     await trx.deleteFrom('login_throttle').where('key', '=', key).execute();

@@ -89,6 +89,9 @@ for (const target of DATABASE_TARGETS) {
       for (let i = 0; i < 4; i++) await fail('ip:203.0.113.9');
       clock.advance(61_000);
       assert.equal((await fail('ip:203.0.113.9')).failures, 1, 'a source is forgiven after maxLockSeconds of quiet');
+      clock.advance(61_000);
+      assert.equal(await throttle.purgeSources(), 1, 'a quiet source is forgotten');
+      assert.equal((await db.selectFrom('login_throttle').select('key').execute()).map((r) => r.key).join(), 'acct:x', 'account counts are kept');
       await db.transaction().execute((trx) => throttle.success(trx, 'acct:x'));
       assert.equal((await fail('acct:x')).failures, 1, 'a success ends the run');
     });
@@ -118,6 +121,10 @@ for (const target of DATABASE_TARGETS) {
       assert.equal(await sessions.resolve(token), undefined);
       const ended = await db.selectFrom('sessions').select('end_reason').where('account_id', '=', account.id).executeTakeFirstOrThrow();
       assert.equal(ended.end_reason, 'idle');
+      assert.equal(await sessions.purge(new Date(clock.now().getTime() - 3_600_000)), 0, 'recently ended sessions are kept');
+      clock.advance(1);
+      assert.equal(await sessions.purge(clock.now()), 1);
+      assert.equal((await db.selectFrom('sessions').select('id').execute()).length, 0);
     });
   });
 }

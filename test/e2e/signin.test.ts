@@ -157,6 +157,14 @@ describe('sign-in', () => {
     assert.equal((await stale.get('/api/v1/auth/session')).status, 401, 'the pre-MFA token no longer works');
   });
 
+  test('a live session cookie sent without its CSRF token does not get in the way of signing in again', async () => {
+    const browser = await signIn(rampart, driver);
+    browser.csrf = undefined;
+    const again = await browser.post('/api/v1/auth/login', { username: driver.username, password: driver.password });
+    assert.equal(again.status, 200);
+    assert.equal(again.body['stage'], 'mfa');
+  });
+
   test('cookies are __Host-, Secure, HttpOnly and SameSite=Strict', async () => {
     const browser = new Browser(rampart.url);
     const login = await browser.post('/api/v1/auth/login', { username: driver.username, password: driver.password });

@@ -26,6 +26,9 @@ describe('user administration', () => {
     const again = await new Browser(rampart.url).post('/api/v1/auth/setup', { username: 'admin', setupCode: rampart.setupCode, password: 'another long password 9' });
     assert.equal(again.status, 401);
     assert.equal(again.body['code'], 'identity.setup_code_invalid');
+    const failures = (await auditEntries(rampart, 'account.setup')).filter((e) => e.outcome === 'failure');
+    assert.equal(failures.length, 1, 'the failed attempt is in the audit trail');
+    assert.ok(!failures[0]?.details.includes(rampart.setupCode), 'without the code');
   });
 
   test('creating a user returns a one-time setup code; invalid input is refused and creates nothing', async () => {
