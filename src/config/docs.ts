@@ -3,6 +3,7 @@ import { ConfigSchema, configOptions } from './schema.ts';
 function typeOf(schema: Record<string, unknown>): string {
   if (Array.isArray(schema['enum'])) return (schema['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
   if (schema['type'] === 'array') return 'list of strings (env: comma-separated)';
+  if (schema['type'] === 'object') return 'map (env: JSON object)';
   return typeof schema['type'] === 'string' ? schema['type'] : 'value';
 }
 

@@ -121,6 +121,12 @@ function parseEnvValue(option: ConfigOption, text: string): Parsed {
       return { ok: false, error: `expected true or false, got "${text}"` };
     case 'array':
       return { ok: true, value: text.split(',').map((s) => s.trim()).filter((s) => s.length > 0) };
+    case 'object':
+      try {
+        return { ok: true, value: JSON.parse(text) as unknown };
+      } catch {
+        return { ok: false, error: 'expected a JSON object' };
+      }
     default:
       return { ok: true, value: text };
   }

@@ -156,6 +156,77 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Accounts, sign-in, sessions and tokens.' },
     ),
+    devices: Type.Object(
+      {
+        sasHosts: Type.Array(Type.String({ pattern: '^[a-z0-9.-]+$' }), {
+          default: ['localhost', '127.0.0.1'],
+          description: 'Host names a SAS token\'s resource URI may name (the namespace or hub host devices are configured with). Tokens for any other host are refused.',
+        }),
+        maxTokenLifetimeSeconds: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 604_800, description: 'Longest accepted SAS token lifetime (expiry minus now); longer-lived tokens are refused.' }),
+        clientCaFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle for device client certificates (X.509 authentication on TLS listeners). Without it, certificates are not requested.' })),
+      },
+      { additionalProperties: false, default: {}, description: 'Device credentials.' },
+    ),
+    hubs: Type.Record(
+      Type.String({ pattern: '^[a-z][a-z0-9-]{0,49}$' }),
+      Type.Object(
+        {
+          partitions: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Partitions; a publisher\'s events always go to the same one.' }),
+          retentionHours: Type.Integer({ minimum: 1, maximum: 8760, default: 168, description: 'Events older than this are deleted.' }),
+          retentionMaxBytes: Type.Integer({ minimum: 1_048_576, maximum: 1_099_511_627_776, default: 1_073_741_824, description: 'Per partition: oldest events are deleted beyond this many body bytes.' }),
+          schema: Type.Enum(['drone', 'truck', 'none'], { default: 'none', description: 'Built-in JSON schema events are checked against.' }),
+          onInvalid: Type.Enum(['refuse', 'flag'], { default: 'refuse', description: 'An event failing the schema is refused (4xx), or stored with the property `rampart-schema-invalid`.' }),
+          allowNonJson: Type.Boolean({ default: false, description: 'Accept bodies that are not JSON (binary telemetry).' }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: {
+          'drone-telemetry': { partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824, schema: 'drone', onInvalid: 'refuse', allowNonJson: false },
+          'truck-telemetry': { partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824, schema: 'truck', onInvalid: 'refuse', allowNonJson: false },
+          'security-events': { partitions: 1, retentionHours: 2160, retentionMaxBytes: 1_073_741_824, schema: 'none', onInvalid: 'refuse', allowNonJson: false },
+        },
+        description: 'Event hubs by name: partitions, retention and content rules.',
+      },
+    ),
+    ingest: Type.Object(
+      {
+        maxRequestBytes: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 1_048_576, description: 'Largest HTTPS ingest request (a batch).' }),
+        maxEventBytes: Type.Integer({ minimum: 256, maximum: 1_048_576, default: 262_144, description: 'Largest single event body, on every protocol.' }),
+        maxBatchEvents: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Most events in one batch.' }),
+        failuresPerSource: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: 'Authentication failures from one address before it is refused for `throttleSeconds` (429).' }),
+        throttleSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How long a source address that failed too often is refused.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Telemetry ingest limits (device plane and MQTT).' },
+    ),
+    mqtt: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Run the MQTT listener for devices.' }),
+        host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'IP address the MQTT listener binds.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883, description: 'TCP port (8883 is MQTT over TLS; 0 picks a free port).' }),
+        allow: Type.Array(Type.String({ minLength: 1 }), { default: ['127.0.0.0/8', '::1/128'], description: 'CIDR ranges allowed to connect; others are closed before any MQTT byte.' }),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1, description: 'PEM certificate chain file.' }),
+              keyFile: Type.String({ minLength: 1, description: 'PEM private key file.' }),
+              minVersion: Type.Enum(['TLSv1.2', 'TLSv1.3'], { default: 'TLSv1.2', description: 'Lowest TLS version accepted.' }),
+            },
+            { additionalProperties: false, description: 'Serve MQTT over TLS. Required beyond loopback.' },
+          ),
+        ),
+        connectTimeoutMs: Type.Integer({ minimum: 1000, maximum: 120_000, default: 10_000, description: 'Time a client has to authenticate after connecting.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'MQTT device listener (3.1.1 and 5).' },
+    ),
+    eventLog: Type.Object(
+      {
+        path: Type.String({ default: '', description: 'SQLite file of the embedded event log; empty means `<dataDir>/events.db`.' }),
+        synchronous: Type.Enum(['full', 'normal'], { default: 'full', description: '`full`: an acknowledged event survives power loss (one fsync per group commit); `normal`: survives a process crash only.' }),
+        maxGroupEvents: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000, description: 'Most events committed in one transaction (group commit).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The embedded, durable, partitioned event log.' },
+    ),
     audit: Type.Object(
       {
         checkpointIntervalSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'A signed checkpoint of the audit chain\'s head is written at least this often while entries arrive.' }),
@@ -207,7 +278,8 @@ export function configOptions(schema: TSchema = ConfigSchema, prefix = ''): Conf
   for (const [key, child] of Object.entries(props)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     const record = child as TSchema & Record<string, unknown>;
-    if (record['type'] === 'object') {
+    // Objects with named properties are sections; maps (hubs, roleMap) are single options.
+    if (record['type'] === 'object' && record['properties'] !== undefined) {
       out.push(...configOptions(child, path));
     } else {
       const explicit = record['x-env'];

@@ -13,4 +13,6 @@ export interface EncryptedColumn {
 
 export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'totp_factors', idColumn: 'account_id', column: 'secret', purpose: 'secret' },
+  { table: 'devices', idColumn: 'id', column: 'primary_key', purpose: 'secret' },
+  { table: 'devices', idColumn: 'id', column: 'secondary_key', purpose: 'secret' },
 ];

@@ -243,6 +243,41 @@ export const errorCatalog = {
     title: 'Service principal name taken',
     description: 'Another service principal already has this name. Names are unique; pick another or manage the existing one.',
   },
+  'device.not_found': {
+    status: 404,
+    title: 'Device not found',
+    description: 'No device with this id is registered.',
+  },
+  'device.id_taken': {
+    status: 409,
+    title: 'Device id taken',
+    description: 'Another device already has this id. Device ids are unique and never reused.',
+  },
+  'device.unauthorized': {
+    status: 401,
+    title: 'Device not authenticated',
+    description: 'The SAS token or client certificate is missing, malformed, expired, too long-lived, for another resource, signed with a wrong or rotated key, or the device is disabled. The answer does not say which; the security-events hub and the log do.',
+  },
+  'device.forbidden': {
+    status: 403,
+    title: 'Not allowed for this device',
+    description: 'Publisher policy: a device sends only as itself, only to hubs its token names, and only with its own id as partition key.',
+  },
+  'ingest.unknown_hub': {
+    status: 404,
+    title: 'Unknown hub',
+    description: 'No event hub with this name is configured (see `hubs` in docs/CONFIG.md).',
+  },
+  'ingest.invalid_event': {
+    status: 400,
+    title: 'Event refused',
+    description: 'An event is not valid for its hub: malformed JSON or batch, invalid UTF-8, too large, not matching the hub\'s telemetry schema, or a bad property. `detail` names the first problem; nothing from the request was stored.',
+  },
+  'ingest.throttled': {
+    status: 429,
+    title: 'Too many failed attempts',
+    description: 'This source address failed authentication too often and is refused for a while (`Retry-After`).',
+  },
   'access.denied': {
     status: 403,
     title: 'Forbidden',

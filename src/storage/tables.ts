@@ -182,6 +182,24 @@ export interface AuditCheckpointTable {
   signature: string;
 }
 
+export interface DeviceTable {
+  id: string;
+  kind: 'drone' | 'truck';
+  name: string;
+  depot: string;
+  status: 'enabled' | 'disabled';
+  /** Keyring ciphertexts of the two keys (base64 strings of 32 random bytes). */
+  primary_key: string;
+  secondary_key: string;
+  /** JSON array of SHA-256 certificate thumbprints (lower-case hex). */
+  thumbprints: string;
+  /** Increases on every change that affects authentication (keys, status, thumbprints). */
+  revision: number;
+  created_at: string;
+  updated_at: string;
+  last_seen_at: Optional<string>;
+}
+
 export interface Tables {
   keyring_state: KeyringStateTable;
   data_keys: DataKeyTable;
@@ -198,6 +216,7 @@ export interface Tables {
   audit_entries: AuditEntryTable;
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointTable;
+  devices: DeviceTable;
 }
 
 export type { Generated };

@@ -5,6 +5,7 @@ import { sqliteColumnTypes } from '../sqlite/column-types.ts';
 import { foundation } from './0001_foundation.ts';
 import { identity } from './0002_identity.ts';
 import { audit } from './0003_audit.ts';
+import { devices } from './0004_devices.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -30,6 +31,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0001_foundation': foundation(types),
     '0002_identity': identity(types),
     '0003_audit': audit(types),
+    '0004_devices': devices(types),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
