@@ -3,9 +3,11 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerAudit } from './cli/audit.ts';
 import { registerBackup } from './cli/backup.ts';
 import { registerConfig } from './cli/config.ts';
+import { registerDevice } from './cli/device.ts';
 import { registerKeys } from './cli/keys.ts';
 import { registerMigrate } from './cli/migrate.ts';
 import { registerServe } from './cli/serve.ts';
+import { registerSimulate } from './cli/simulate.ts';
 import { registerUser } from './cli/user.ts';
 
 // The `rampart` command.
@@ -26,6 +28,8 @@ registerConfig(program);
 registerKeys(program);
 registerBackup(program);
 registerUser(program);
+registerDevice(program);
 registerAudit(program);
+registerSimulate(program);
 
 await program.parseAsync(process.argv);

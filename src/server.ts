@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { appendAudit } from './audit/append.ts';
 import { AuditCheckpointer } from './audit/checkpoint.ts';
 import { redactConfig } from './config/load.ts';
@@ -10,6 +10,8 @@ import { ENCRYPTED_COLUMNS } from './crypto/encrypted-columns.ts';
 import { registerJwksRoute } from './crypto/jwks.routes.ts';
 import { Keyring, SIGNING_PURPOSES } from './crypto/keyring.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
+import { createDeviceAuthenticator, type ClosableDeviceAuthenticator } from './devices/authenticator.ts';
+import { DeviceRegistry } from './devices/registry.ts';
 import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes.ts';
 import { createPlane, type Plane } from './http/plane.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -17,11 +19,19 @@ import { ensureBootstrapAdmin } from './identity/bootstrap.ts';
 import { createIdentity, startHousekeeping, type Identity } from './identity/identity.ts';
 import { commonPasswordCount } from './identity/passwords.ts';
 import { registerIdentity } from './identity/register.ts';
+import { createDeviceFailureRecorder } from './ingest/auth-failures.ts';
+import { registerIngestRoutes } from './ingest/http/ingest.routes.ts';
+import { createLastSeenRecorder } from './ingest/last-seen.ts';
+import { SourceThrottle } from './ingest/source-throttle.ts';
+import { startMqttListener, type MqttListener } from './ingest/mqtt/index.ts';
 import { systemClock, type Clock } from './kernel/clock.ts';
 import { acquireDataDirLock, type DataDirLock } from './kernel/lockfile.ts';
 import type { Logger } from './kernel/logger.ts';
 import { createMetrics, type Metrics } from './kernel/metrics.ts';
 import { openDatabase, prepareSchema, type Database } from './storage/database.ts';
+import { openEmbeddedEventLog } from './stream/embedded/index.ts';
+import type { EventLog, HubDefinition } from './stream/event-log.ts';
+import { registerTelemetryRoutes } from './telemetry/telemetry.routes.ts';
 
 // The composition root: wires configuration, storage, keyring and the three
 // planes together, and takes them down in the reverse order.
@@ -43,7 +53,14 @@ export interface RunningRampart {
   readonly identity: Identity;
   readonly planes: Readonly<Record<PlaneName, Plane>>;
   readonly metrics: Metrics;
-  /** Graceful stop: planes drain (up to shutdown.drainTimeoutMs), then the database closes. */
+  readonly eventLog: EventLog;
+  /** Device authentication (SAS tokens, certificates) over the registry. */
+  readonly devices: ClosableDeviceAuthenticator;
+  /** The registry the authenticator watches: changes made through it are re-checked at once. */
+  readonly deviceRegistry: DeviceRegistry;
+  /** The MQTT device listener, when `mqtt.enabled`. */
+  readonly mqtt: MqttListener | undefined;
+  /** Graceful stop: planes drain (up to shutdown.drainTimeoutMs), then the event log and the database close. */
   stop(): Promise<void>;
 }
 
@@ -78,9 +95,27 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     const keyring = await Keyring.open({ database, masterKey: masterKey.key, clock, columns: ENCRYPTED_COLUMNS });
     for (const purpose of SIGNING_PURPOSES) await keyring.signingKey(purpose);
 
+    // Pushed before the planes' close, so it closes after they have drained: every acknowledged event is durable.
+    const eventLog = await openEmbeddedEventLog({
+      path: config.eventLog.path === '' ? join(config.dataDir, 'events.db') : config.eventLog.path,
+      hubs: hubDefinitions(config),
+      clock,
+      synchronous: config.eventLog.synchronous,
+      maxGroupEvents: config.eventLog.maxGroupEvents,
+      logger: logger.child({ component: 'event-log' }),
+    });
+    cleanup.push(() => eventLog.close());
+    cleanup.push(startRetention(eventLog, logger));
+
+    const deviceRegistry = new DeviceRegistry({ db: database.db, keyring, clock });
+    const devices = createDeviceAuthenticator({ db: database.db, keyring, clock, config: config.devices, logger: logger.child({ component: 'devices' }), registry: deviceRegistry });
+    cleanup.push(() => devices.close());
+    const lastSeen = createLastSeenRecorder({ store: deviceRegistry, clock, logger });
+    cleanup.push(() => lastSeen.settle());
+
     // Load the common-password list now rather than on the first password change.
     logger.debug({ entries: commonPasswordCount() }, 'common-password list loaded');
-    const identity = createIdentity({ database, keyring, clock, config });
+    const identity = createIdentity({ database, keyring, clock, config, deviceRegistry });
     await recordConfiguration(database, config, clock);
     const checkpointer = new AuditCheckpointer({ database, keyring, clock, logger, intervalSeconds: config.audit.checkpointIntervalSeconds, everyEntries: config.audit.checkpointEveryEntries });
     checkpointer.start();
@@ -99,6 +134,12 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     registerJwksRoute(planes.app, keyring);
     await registerOpenApi(planes.app, packageJson.version);
     await registerIdentity(planes.app, identity);
+    // After the identity layer, so its access control guards these routes.
+    registerTelemetryRoutes(planes.app.app, { eventLog, hubs: config.hubs });
+    // One throttle and one failure recorder for both protocols: failures on either count against the address.
+    const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });
+    const recordFailure = createDeviceFailureRecorder({ eventLog, metrics, logger: logger.child({ component: 'ingest' }), clock, throttle });
+    await registerIngestRoutes(planes.device.app, { eventLog, authenticator: devices, throttle, recordFailure, lastSeen, metrics, hubs: config.hubs, ingest: config.ingest });
     deps.extendPlanes?.(planes);
 
     const closePlanes = async () => {
@@ -110,7 +151,24 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
       device: await planes.device.listen(),
       admin: await planes.admin.listen(),
     };
-    logger.info({ urls }, 'Rampart is listening');
+    let mqtt: MqttListener | undefined;
+    if (config.mqtt.enabled) {
+      mqtt = await startMqttListener({
+        config: { mqtt: config.mqtt, ingest: config.ingest, hubs: config.hubs, devices: config.devices },
+        authenticator: devices,
+        eventLog,
+        logger: logger.child({ component: 'mqtt' }),
+        metrics,
+        clock,
+        throttle,
+        recordFailure,
+        lastSeen,
+      });
+      // Before the planes close in the unwind order: devices stop publishing first, then the log drains.
+      const listener = mqtt;
+      cleanup.push(() => listener.close());
+    }
+    logger.info({ urls, mqtt: mqtt?.url }, 'Rampart is listening');
 
     if (bootstrap?.setupCode !== undefined) {
       announce(setupBanner(bootstrap.username, bootstrap.setupCode, bootstrap.expiresAt ?? '', urls.app));
@@ -126,12 +184,38 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
       identity,
       planes,
       metrics,
+      eventLog,
+      devices,
+      deviceRegistry,
+      mqtt,
       stop: () => (stopped ??= unwind()),
     };
   } catch (error) {
     await unwind();
     throw error;
   }
+}
+
+function hubDefinitions(config: RampartConfig): HubDefinition[] {
+  return Object.entries(config.hubs).map(([name, hub]) => ({ name, partitions: hub.partitions, retentionHours: hub.retentionHours, retentionMaxBytes: hub.retentionMaxBytes }));
+}
+
+/** Retention runs every minute; a run still going when the next is due is not doubled. Returns the stop step. */
+function startRetention(eventLog: EventLog, logger: Logger): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    eventLog
+      .enforceRetention()
+      .then((report) => {
+        if (report.deleted > 0) logger.info({ deleted: report.deleted }, 'event retention enforced');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'event retention failed; retrying in a minute'))
+      .finally(() => (running = false));
+  }, 60_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

@@ -23,6 +23,7 @@ export function registerServe(program: Command, version: string): void {
           `  app plane     ${running.urls.app}`,
           `  device plane  ${running.urls.device}`,
           `  admin plane   ${running.urls.admin}   (/metrics, /healthz, /readyz)`,
+          ...(running.mqtt === undefined ? [] : [`  mqtt          ${running.mqtt.url}   (devices)`]),
           'Press Ctrl-C to stop.',
           '',
         ];

@@ -10,6 +10,8 @@ import { ServicePrincipals } from './tokens/principals.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
 import { registerPasskeyRoutes } from './passkeys.routes.ts';
 import { registerUserRoutes } from './users.routes.ts';
+import { registerDeviceRoutes } from '../devices/devices.routes.ts';
+import { DeviceRegistry } from '../devices/registry.ts';
 
 /** Puts the identity layer on the app plane: cookies, the access hook, and its routes. */
 export async function registerIdentity(plane: Plane, identity: Identity): Promise<void> {
@@ -27,6 +29,7 @@ export async function registerIdentity(plane: Plane, identity: Identity): Promis
   registerSsoRoutes(plane.app, identity);
   registerPasskeyRoutes(plane.app, identity);
   registerUserRoutes(plane.app, identity);
+  registerDeviceRoutes(plane.app, { registry: identity.devices.registry ?? new DeviceRegistry({ db, keyring, clock }), clock, settings: { devices: identity.devices.config, hubs: identity.devices.hubs } });
   registerOAuthRoutes(plane.app, { db, principals, keyring, clock, config: identity.config.tokens });
   registerServicePrincipalRoutes(plane.app, { principals });
   registerAuditRoutes(plane.app, { database });

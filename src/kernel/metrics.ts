@@ -7,6 +7,9 @@ export interface Metrics {
   readonly httpRequests: Counter<'plane' | 'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'plane' | 'method' | 'route'>;
   readonly connectionsRefused: Counter<'plane' | 'reason'>;
+  readonly deviceAuthFailures: Counter<'reason'>;
+  readonly ingestEvents: Counter<'hub' | 'protocol'>;
+  readonly ingestRefused: Counter<'protocol' | 'reason'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -31,6 +34,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'rampart_connections_refused_total',
       help: 'Connections closed before routing, by plane and reason (allow-list).',
       labelNames: ['plane', 'reason'],
+      registers: [registry],
+    }),
+    deviceAuthFailures: new Counter({
+      name: 'rampart_device_auth_failures_total',
+      help: 'Device authentication and publisher-policy failures, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    ingestEvents: new Counter({
+      name: 'rampart_ingest_events_total',
+      help: 'Events durably appended (retries of stored events included), by hub and protocol.',
+      labelNames: ['hub', 'protocol'],
+      registers: [registry],
+    }),
+    ingestRefused: new Counter({
+      name: 'rampart_ingest_refused_total',
+      help: 'Ingest requests refused before anything was stored, by protocol and reason (throttled, invalid_event, too_large, unknown_hub…).',
+      labelNames: ['protocol', 'reason'],
       registers: [registry],
     }),
   };

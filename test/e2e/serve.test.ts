@@ -9,7 +9,7 @@ import { tempDir } from '../support/tmp.ts';
 
 // `rampart serve` as an operator runs it: a real process, real signals.
 
-const FREE_PORTS = { RAMPART_PLANES_APP_PORT: '0', RAMPART_PLANES_DEVICE_PORT: '0', RAMPART_PLANES_ADMIN_PORT: '0', RAMPART_LOG_FORMAT: 'json' };
+const FREE_PORTS = { RAMPART_PLANES_APP_PORT: '0', RAMPART_PLANES_DEVICE_PORT: '0', RAMPART_PLANES_ADMIN_PORT: '0', RAMPART_MQTT_PORT: '0', RAMPART_LOG_FORMAT: 'json' };
 
 describe('rampart serve', () => {
   test('starts on embedded defaults on Node 24, prints each plane and the setup code once, and stops cleanly on SIGTERM', async () => {

@@ -24,6 +24,7 @@ export function testConfig(dataDir: string, patch: DeepPartial<RampartConfig> = 
   const base = Value.Default(ConfigSchema, {
     dataDir,
     planes: { app: { port: 0 }, device: { port: 0 }, admin: { port: 0 } },
+    mqtt: { port: 0 },
     shutdown: { drainTimeoutMs: 2_000 },
   }) as Record<string, unknown>;
   const config = merge(base, patch);

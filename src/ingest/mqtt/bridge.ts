@@ -1,0 +1,311 @@
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { generate, parser, type IConnectPacket, type IPublishPacket, type Packet, type Parser } from 'mqtt-packet';
+import { FrameGuard, type FrameProblem } from './frames.ts';
+import { encodePropertyBag } from './topics.ts';
+
+// The broker library speaks MQTT 3.1.1 only. Every connection passes through
+// this stream: a 3.1.1 client's bytes go through untouched; a 5.0 client's
+// packets are translated to 3.1.1 on the way in and back to 5.0 on the way out
+// (reason codes, CONNACK properties). MQTT 5 user properties and content type
+// are folded into the topic's property bag, where IoT Hub clients put them, so
+// one authorization path sees everything a device sent.
+
+/** MQTT 5 reason codes the listener uses (MQTT 5.0 §2.4). */
+export const REASON = {
+  unspecified: 0x80,
+  malformedPacket: 0x81,
+  protocolError: 0x82,
+  clientIdentifierNotValid: 0x85,
+  badUserNameOrPassword: 0x86,
+  notAuthorized: 0x87,
+  serverUnavailable: 0x88,
+  badAuthenticationMethod: 0x8c,
+  sessionTakenOver: 0x8e,
+  topicNameInvalid: 0x90,
+  packetTooLarge: 0x95,
+  payloadFormatInvalid: 0x99,
+  retainNotSupported: 0x9a,
+  qosNotSupported: 0x9b,
+  topicAliasInvalid: 0x94,
+  connectionRateExceeded: 0x9f,
+} as const;
+
+/** MQTT 3.1.1 CONNACK return codes as MQTT 5 reason codes. */
+const CONNACK_V5: Readonly<Record<number, number>> = {
+  1: 0x84,
+  2: REASON.clientIdentifierNotValid,
+  3: REASON.serverUnavailable,
+  4: REASON.badUserNameOrPassword,
+  5: REASON.notAuthorized,
+};
+
+export interface ConnectionOptions {
+  /** Largest packet accepted (remaining length), and announced to MQTT 5 clients. */
+  readonly maxPacketBytes: number;
+}
+
+export class MqttConnection extends Duplex {
+  readonly socket: Socket;
+  readonly remoteAddress: string | undefined;
+  /** 3 (MQTT 3.1), 4 (3.1.1) or 5, once the CONNECT has been read. */
+  protocolVersion: number | undefined;
+  /** A CONNACK reason more precise than MQTT 3.1.1 can say, for MQTT 5 clients. */
+  connackReason: number | undefined;
+
+  readonly #options: ConnectionOptions;
+  readonly #guard: FrameGuard;
+  #mode: 'detecting' | 'passthrough' | 'v5' = 'detecting';
+  #inbound: Parser = parser();
+  #outbound: Parser | undefined;
+  #held: Buffer[] = [];
+  readonly #unsubscribeCounts = new Map<number, number>();
+  #ended = false;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    super({ allowHalfOpen: false });
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress;
+    this.#options = options;
+    this.#guard = new FrameGuard(options.maxPacketBytes);
+    this.#inbound.on('packet', (packet) => this.#onInbound(packet));
+    this.#inbound.on('error', () => this.destroy());
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.push(null));
+    socket.on('close', () => this.destroy());
+    socket.on('error', (error) => this.destroy(error));
+  }
+
+  /** Ends an MQTT 5 session with a reason code (MQTT 3.1.1 has no server DISCONNECT: the caller just closes). */
+  sendDisconnect(reasonCode: number): void {
+    if (this.#mode !== 'v5' || this.#ended || this.socket.destroyed) return;
+    this.#ended = true;
+    this.socket.write(generate({ cmd: 'disconnect', reasonCode }, { protocolVersion: 5 }));
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#ended || this.socket.destroyed) {
+      callback();
+      return;
+    }
+    if (this.#mode === 'v5') {
+      // The broker writes a packet in pieces; reassemble, translate, send whole.
+      this.#outbound ??= this.#createOutboundParser();
+      this.#outbound.parse(chunk);
+      if (this.socket.writableNeedDrain) this.socket.once('drain', () => callback());
+      else callback();
+      return;
+    }
+    if (this.socket.write(chunk)) callback();
+    else this.socket.once('drain', () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.removeAllListeners('data');
+    if (error !== null || this.socket.destroyed) {
+      this.socket.destroy();
+    } else {
+      // Let what was written (a refusing CONNACK, a DISCONNECT) reach the client, then cut.
+      this.socket.pause();
+      this.socket.end();
+      const timer = setTimeout(() => this.socket.destroy(), 1000);
+      timer.unref();
+      this.socket.once('close', () => clearTimeout(timer));
+    }
+    callback(error);
+  }
+
+  #onData(chunk: Buffer): void {
+    const problem = this.#guard.scan(chunk);
+    if (problem !== undefined) {
+      this.#refuseFrame(problem);
+      return;
+    }
+    if (this.#mode === 'passthrough') {
+      this.#forward(chunk);
+      return;
+    }
+    if (this.#mode === 'detecting') this.#held.push(chunk);
+    this.#inbound.parse(chunk);
+  }
+
+  #refuseFrame(problem: FrameProblem): void {
+    this.sendDisconnect(problem === 'too_large' ? REASON.packetTooLarge : REASON.malformedPacket);
+    this.emit('refused', problem);
+    this.destroy();
+  }
+
+  #forward(data: Buffer): void {
+    if (!this.push(data)) this.socket.pause();
+  }
+
+  #onInbound(packet: Packet): void {
+    if (this.#mode === 'passthrough' || this.destroyed) return;
+    if (this.#mode === 'detecting') {
+      if (packet.cmd !== 'connect') {
+        this.destroy();
+        return;
+      }
+      this.protocolVersion = packet.protocolVersion ?? 4;
+      if (this.protocolVersion !== 5) {
+        // Hand the broker the bytes exactly as they came, and stop parsing here.
+        this.#mode = 'passthrough';
+        this.#inbound.removeAllListeners('packet');
+        const held = Buffer.concat(this.#held);
+        this.#held = [];
+        this.#forward(held);
+        return;
+      }
+      this.#mode = 'v5';
+      this.#held = [];
+    }
+    const translated = this.#fromV5(packet);
+    if (translated === undefined) return;
+    try {
+      this.#forward(generate(translated));
+    } catch {
+      this.sendDisconnect(REASON.malformedPacket);
+      this.destroy();
+    }
+  }
+
+  /** An MQTT 5 packet as the 3.1.1 packet the broker understands; undefined when handled here. */
+  #fromV5(packet: Packet): Packet | undefined {
+    switch (packet.cmd) {
+      case 'connect':
+        return this.#connectFromV5(packet);
+      case 'publish':
+        return this.#publishFromV5(packet);
+      case 'subscribe':
+        return { cmd: 'subscribe', messageId: packet.messageId ?? 0, subscriptions: packet.subscriptions.map(({ topic, qos }) => ({ topic, qos })) };
+      case 'unsubscribe':
+        this.#unsubscribeCounts.set(packet.messageId ?? 0, packet.unsubscriptions.length);
+        return { cmd: 'unsubscribe', messageId: packet.messageId ?? 0, unsubscriptions: packet.unsubscriptions };
+      case 'puback':
+      case 'pubrec':
+      case 'pubrel':
+      case 'pubcomp':
+        return { cmd: packet.cmd, messageId: packet.messageId ?? 0 };
+      case 'pingreq':
+        return { cmd: 'pingreq' };
+      case 'disconnect':
+        return { cmd: 'disconnect' };
+      case 'auth':
+      case 'connack':
+      case 'suback':
+      case 'unsuback':
+      case 'pingresp':
+        // Enhanced authentication is not offered; the rest are server-to-client packets.
+        this.sendDisconnect(REASON.protocolError);
+        this.destroy();
+        return undefined;
+    }
+  }
+
+  #connectFromV5(packet: IConnectPacket): Packet | undefined {
+    if (packet.properties?.authenticationMethod !== undefined) {
+      this.socket.write(generate({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.badAuthenticationMethod }, { protocolVersion: 5 }));
+      this.#ended = true;
+      this.destroy();
+      return undefined;
+    }
+    const connect: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: packet.clientId, clean: packet.clean ?? true, keepalive: packet.keepalive ?? 0 };
+    if (packet.username !== undefined) connect.username = packet.username;
+    if (packet.password !== undefined) connect.password = packet.password;
+    // Wills are not offered (see index.ts), so none is carried over.
+    return connect;
+  }
+
+  #publishFromV5(packet: IPublishPacket): Packet | undefined {
+    const properties = packet.properties;
+    if (properties?.topicAlias !== undefined) {
+      // CONNACK announced no topic aliases (Topic Alias Maximum absent = 0).
+      this.sendDisconnect(REASON.topicAliasInvalid);
+      this.destroy();
+      return undefined;
+    }
+    const folded: Record<string, string> = {};
+    for (const [name, value] of Object.entries(properties?.userProperties ?? {})) {
+      folded[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    if (properties?.contentType !== undefined) folded['$.ct'] = properties.contentType;
+    let topic = packet.topic;
+    const bag = encodePropertyBag(folded);
+    if (bag !== '') topic = topic.endsWith('/') ? `${topic}${bag}` : `${topic}&${bag}`;
+    const publish: IPublishPacket = { cmd: 'publish', topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup };
+    if (packet.messageId !== undefined) publish.messageId = packet.messageId;
+    return publish;
+  }
+
+  #createOutboundParser(): Parser {
+    const outbound = parser({ protocolVersion: 4 });
+    outbound.on('packet', (packet) => {
+      const translated = this.#toV5(packet);
+      if (translated !== undefined && !this.socket.destroyed) this.socket.write(generate(translated, { protocolVersion: 5 }));
+    });
+    outbound.on('error', () => this.destroy());
+    return outbound;
+  }
+
+  /** A 3.1.1 packet from the broker as the MQTT 5 packet the client expects. */
+  #toV5(packet: Packet): Packet | undefined {
+    switch (packet.cmd) {
+      case 'connack': {
+        const code = packet.returnCode ?? 0;
+        if (code !== 0) {
+          this.#ended = true;
+          return { cmd: 'connack', sessionPresent: false, reasonCode: this.connackReason ?? CONNACK_V5[code] ?? REASON.unspecified };
+        }
+        return {
+          cmd: 'connack',
+          sessionPresent: packet.sessionPresent,
+          reasonCode: 0,
+          properties: {
+            maximumQoS: 1,
+            retainAvailable: false,
+            maximumPacketSize: this.#options.maxPacketBytes,
+            wildcardSubscriptionAvailable: true,
+            subscriptionIdentifiersAvailable: false,
+            sharedSubscriptionAvailable: false,
+          },
+        };
+      }
+      case 'suback':
+        return { cmd: 'suback', messageId: packet.messageId ?? 0, granted: packet.granted.map((g) => (g === 128 ? REASON.notAuthorized : g)) };
+      case 'unsuback': {
+        const id = packet.messageId ?? 0;
+        const count = this.#unsubscribeCounts.get(id) ?? 1;
+        this.#unsubscribeCounts.delete(id);
+        return { cmd: 'unsuback', messageId: id, granted: new Array<number>(count).fill(0) };
+      }
+      case 'puback':
+      case 'pubrec':
+      case 'pubrel':
+      case 'pubcomp':
+        return { cmd: packet.cmd, messageId: packet.messageId ?? 0, reasonCode: 0 };
+      case 'publish': {
+        const publish: IPublishPacket = { cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: false, dup: packet.dup };
+        if (packet.messageId !== undefined) publish.messageId = packet.messageId;
+        return publish;
+      }
+      case 'pingresp':
+        return packet;
+      case 'connect':
+      case 'subscribe':
+      case 'unsubscribe':
+      case 'pingreq':
+      case 'disconnect':
+      case 'auth':
+        return undefined;
+    }
+  }
+}

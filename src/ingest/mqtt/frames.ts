@@ -1,0 +1,58 @@
+// Watches the raw MQTT byte stream for packet boundaries, so an oversized or
+// malformed packet is refused from its fixed header — before a parser buffers
+// its body. Works on any protocol version: the fixed header is the same.
+
+export type FrameProblem = 'too_large' | 'malformed';
+
+export class FrameGuard {
+  readonly #maxRemainingLength: number;
+  #state: 'header' | 'length' | 'body' = 'header';
+  #length = 0;
+  #multiplier = 1;
+  #lengthBytes = 0;
+  #remaining = 0;
+
+  constructor(maxRemainingLength: number) {
+    this.#maxRemainingLength = maxRemainingLength;
+  }
+
+  /** Scans the next bytes of the stream; a problem means the connection must end. */
+  scan(chunk: Buffer): FrameProblem | undefined {
+    let i = 0;
+    while (i < chunk.length) {
+      switch (this.#state) {
+        case 'header':
+          i += 1;
+          this.#state = 'length';
+          this.#length = 0;
+          this.#multiplier = 1;
+          this.#lengthBytes = 0;
+          break;
+        case 'length': {
+          const byte = chunk.readUInt8(i);
+          i += 1;
+          this.#length += (byte & 0x7f) * this.#multiplier;
+          this.#multiplier *= 128;
+          this.#lengthBytes += 1;
+          if ((byte & 0x80) !== 0) {
+            // The variable-byte integer has at most four bytes.
+            if (this.#lengthBytes === 4) return 'malformed';
+            break;
+          }
+          if (this.#length > this.#maxRemainingLength) return 'too_large';
+          this.#remaining = this.#length;
+          this.#state = this.#remaining === 0 ? 'header' : 'body';
+          break;
+        }
+        case 'body': {
+          const take = Math.min(this.#remaining, chunk.length - i);
+          i += take;
+          this.#remaining -= take;
+          if (this.#remaining === 0) this.#state = 'header';
+          break;
+        }
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,385 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ManualClock, type Clock } from '../../src/kernel/clock.ts';
+import { createMemoryLogger } from '../../src/kernel/logger.ts';
+import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
+import { partitionFor, type EventInput, type EventLog, type HubDefinition, type StoredEvent } from '../../src/stream/event-log.ts';
+import { serviceSkipReason } from '../support/databases.ts';
+import { hasCode } from '../support/errors.ts';
+import { tempDir } from '../support/tmp.ts';
+
+// One suite written against the EventLog port, run once per implementation.
+// A target hands out empty stores; a store can be opened again after close.
+
+interface EventLogStore {
+  open(hubs: readonly HubDefinition[], clock: Clock): Promise<EventLog>;
+  cleanup(): Promise<void>;
+}
+
+interface EventLogTarget {
+  readonly name: string;
+  /** Why the target cannot run here, or undefined when it can. */
+  readonly skip: string | undefined;
+  create(): Promise<EventLogStore>;
+}
+
+const embeddedTarget: EventLogTarget = {
+  name: 'embedded',
+  skip: undefined,
+  create() {
+    const dir = tempDir('rampart-events');
+    return Promise.resolve({
+      open: (hubs, clock) =>
+        openEmbeddedEventLog({ path: `${dir.path}/events.db`, hubs, clock, synchronous: 'full', maxGroupEvents: 5000, logger: createMemoryLogger('warn').logger }),
+      cleanup: () => {
+        dir.cleanup();
+        return Promise.resolve();
+      },
+    });
+  },
+};
+
+const EVENT_LOG_TARGETS: readonly EventLogTarget[] = [embeddedTarget];
+
+const HOUR = 3_600_000;
+
+function hub(name: string, overrides: Partial<HubDefinition> = {}): HubDefinition {
+  return { name, partitions: 4, retentionHours: 24, retentionMaxBytes: 1_073_741_824, ...overrides };
+}
+
+function event(publisher: string, n: number, overrides: Partial<EventInput> = {}): EventInput {
+  return { publisher, contentType: 'application/json', properties: { n: String(n) }, body: Buffer.from(JSON.stringify({ publisher, n })), ...overrides };
+}
+
+function bytes(size: number): Buffer {
+  return Buffer.alloc(size, 0x61);
+}
+
+/** Every stored event of a partition, oldest first. */
+async function readAll(log: EventLog, hubName: string, partition: number): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  for (;;) {
+    const page = await log.read(hubName, partition, { sequence: (all.at(-1)?.sequence ?? 0) + 1 }, 1000);
+    all.push(...page);
+    if (page.length < 1000) return all;
+  }
+}
+
+/** A publisher name that lands in `partition`. */
+function publisherIn(partition: number, partitions: number, prefix = 'dev'): string {
+  for (let i = 0; ; i++) if (partitionFor(`${prefix}-${i}`, partitions) === partition) return `${prefix}-${i}`;
+}
+
+for (const target of EVENT_LOG_TARGETS) {
+  describe(`event log contract: ${target.name}`, { skip: serviceSkipReason(target.skip) }, () => {
+    /** Opens a fresh store with `hubs`, runs `body`, then closes and removes it. */
+    async function withLog(hubs: readonly HubDefinition[], body: (log: EventLog, clock: ManualClock, store: EventLogStore) => Promise<void>): Promise<void> {
+      const store = await target.create();
+      const clock = new ManualClock('2026-03-01T00:00:00.000Z');
+      const log = await store.open(hubs, clock);
+      try {
+        await body(log, clock, store);
+      } finally {
+        await log.close();
+        await store.cleanup();
+      }
+    }
+
+    test('assigns dense, ordered sequences and byte offsets per partition, by the publisher hash', async () => {
+      await withLog([hub('telemetry')], async (log) => {
+        const batch = Array.from({ length: 40 }, (_, i) => event(`truck-${i % 7}`, i, { body: bytes(10 + i) }));
+        const positions = await log.append('telemetry', batch);
+        assert.equal(positions.length, batch.length);
+        const expected = new Map<number, { sequence: number; offset: number }>();
+        positions.forEach((position, i) => {
+          const input = batch[i]!;
+          assert.equal(position.partition, partitionFor(input.publisher, 4));
+          const next = expected.get(position.partition) ?? { sequence: 1, offset: 0 };
+          assert.equal(position.sequence, next.sequence);
+          assert.equal(position.offset, next.offset);
+          assert.equal(position.duplicate, false);
+          assert.equal(position.enqueuedAt, '2026-03-01T00:00:00.000Z');
+          expected.set(position.partition, { sequence: next.sequence + 1, offset: next.offset + input.body.byteLength });
+        });
+        for (const [partition, next] of expected) {
+          const info = await log.partitionInfo('telemetry', partition);
+          assert.deepEqual(
+            { first: info.firstSequence, last: info.lastSequence, bytes: info.bytes },
+            { first: 1, last: next.sequence - 1, bytes: next.offset },
+          );
+          const stored = await readAll(log, 'telemetry', partition);
+          assert.deepEqual(stored.map((e) => e.sequence), Array.from({ length: next.sequence - 1 }, (_, i) => i + 1));
+        }
+      });
+    });
+
+    test('keeps each publisher in one partition and in call order under 50 concurrent appends', async () => {
+      await withLog([hub('telemetry')], async (log) => {
+        const counters = new Map<string, number>();
+        const calls = Array.from({ length: 50 }, (_, call) => {
+          const events = Array.from({ length: 1 + (call % 5) }, (_, j) => {
+            const publisher = `drone-${(call + j) % 9}`;
+            const n = counters.get(publisher) ?? 0;
+            counters.set(publisher, n + 1);
+            return event(publisher, n);
+          });
+          return log.append('telemetry', events);
+        });
+        await Promise.all(calls);
+        const seen = new Map<string, { partition: number; n: number }>();
+        for (let partition = 0; partition < 4; partition++) {
+          for (const stored of await readAll(log, 'telemetry', partition)) {
+            const n = Number(stored.properties['n']);
+            const previous = seen.get(stored.publisher);
+            assert.equal(stored.partition, partitionFor(stored.publisher, 4));
+            assert.equal(n, previous === undefined ? 0 : previous.n + 1, `${stored.publisher} out of order`);
+            seen.set(stored.publisher, { partition, n });
+          }
+        }
+        for (const [publisher, count] of counters) assert.equal((seen.get(publisher)?.n ?? -1) + 1, count, publisher);
+      });
+    });
+
+    test('reads from a sequence, an offset or a time, inclusive and limited', async () => {
+      await withLog([hub('telemetry', { partitions: 1 })], async (log, clock) => {
+        for (let i = 0; i < 10; i++) {
+          await log.append('telemetry', [event('truck-1', i, { body: bytes(100), properties: { n: String(i), kind: 'gps' }, messageId: `m-${i}` })]);
+          clock.advance(60_000);
+        }
+        const fromSequence = await log.read('telemetry', 0, { sequence: 4 }, 3);
+        assert.deepEqual(fromSequence.map((e) => e.sequence), [4, 5, 6]);
+        const first = fromSequence[0]!;
+        assert.deepEqual(
+          { hub: first.hub, publisher: first.publisher, contentType: first.contentType, properties: first.properties, messageId: first.messageId, offset: first.offset, size: first.body.length },
+          { hub: 'telemetry', publisher: 'truck-1', contentType: 'application/json', properties: { n: '3', kind: 'gps' }, messageId: 'm-3', offset: 300, size: 100 },
+        );
+        assert.deepEqual((await log.read('telemetry', 0, { offset: 700 }, 10)).map((e) => e.sequence), [8, 9, 10]);
+        assert.deepEqual((await log.read('telemetry', 0, { offset: 650 }, 10)).map((e) => e.sequence), [8, 9, 10], 'an offset inside an event starts at the next one');
+        assert.deepEqual((await log.read('telemetry', 0, { enqueuedAt: '2026-03-01T00:07:00.000Z' }, 10)).map((e) => e.sequence), [8, 9, 10]);
+        assert.deepEqual((await log.read('telemetry', 0, { enqueuedAt: '2026-03-01T00:06:30.000Z' }, 1)).map((e) => e.sequence), [8]);
+        assert.deepEqual(await log.read('telemetry', 0, { sequence: 11 }, 10), []);
+        assert.deepEqual(await log.read('telemetry', 0, { offset: 1000 }, 10), []);
+        assert.deepEqual(await log.read('telemetry', 0, { enqueuedAt: '2027-01-01T00:00:00.000Z' }, 10), []);
+        assert.equal((await log.read('telemetry', 0, { sequence: 0 }, 1000)).length, 10);
+        await assert.rejects(log.read('telemetry', 0, { sequence: 1 }, 1001), hasCode('request.invalid'));
+        await assert.rejects(log.read('telemetry', 0, { sequence: 1 }, 0), hasCode('request.invalid'));
+        await assert.rejects(log.read('telemetry', 0, { sequence: -1 }, 10), hasCode('request.invalid'));
+        await assert.rejects(log.read('telemetry', 0, { enqueuedAt: 'yesterday' }, 10), hasCode('request.invalid'));
+      });
+    });
+
+    test('waitFor resolves when a later append passes the sequence, and returns on abort', async () => {
+      await withLog([hub('telemetry', { partitions: 1 })], async (log) => {
+        await log.append('telemetry', [event('truck-1', 0)]);
+        await log.waitFor('telemetry', 0, 0, new AbortController().signal);
+
+        const controller = new AbortController();
+        let woke = false;
+        const waiting = log.waitFor('telemetry', 0, 1, controller.signal).then(() => (woke = true));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(woke, false, 'nothing past sequence 1 yet');
+        await log.append('telemetry', [event('truck-1', 1)]);
+        await waiting;
+        assert.equal(woke, true);
+
+        const aborted = new AbortController();
+        const idle = log.waitFor('telemetry', 0, 2, aborted.signal);
+        aborted.abort();
+        await idle;
+        assert.equal((await log.partitionInfo('telemetry', 0)).lastSequence, 2);
+        await log.waitFor('telemetry', 0, 5, AbortSignal.abort());
+      });
+    });
+
+    test('stores a retried messageId once and returns the original position, also within one batch', async () => {
+      await withLog([hub('telemetry')], async (log) => {
+        const [original] = await log.append('telemetry', [event('truck-1', 0, { messageId: 'msg-1' })]);
+        const [retry] = await log.append('telemetry', [event('truck-1', 0, { messageId: 'msg-1', body: bytes(5) })]);
+        assert.deepEqual(retry, { ...original, duplicate: true });
+
+        const batch = await log.append('telemetry', [
+          event('truck-1', 1, { messageId: 'msg-2' }),
+          event('truck-1', 1, { messageId: 'msg-2' }),
+          event('truck-2', 0, { messageId: 'msg-2' }),
+          event('truck-1', 2),
+          event('truck-1', 2),
+        ]);
+        assert.deepEqual(batch[1], { ...batch[0], duplicate: true });
+        assert.equal(batch[2]!.duplicate, false, 'the same id from another publisher is another event');
+        assert.equal(batch[3]!.duplicate, false);
+        assert.equal(batch[4]!.duplicate, false, 'events without a messageId are never deduplicated');
+
+        const partition = partitionFor('truck-1', 4);
+        const stored = (await readAll(log, 'telemetry', partition)).filter((e) => e.publisher === 'truck-1');
+        assert.deepEqual(stored.map((e) => e.messageId), ['msg-1', 'msg-2', null, null]);
+        assert.deepEqual(stored.map((e) => e.sequence), [original!.sequence, batch[0]!.sequence, batch[3]!.sequence, batch[4]!.sequence]);
+      });
+    });
+
+    test('stores checkpoints and refuses bad ones without changing the stored one', async () => {
+      await withLog([hub('telemetry')], async (log, clock) => {
+        assert.equal(await log.getCheckpoint('telemetry', 'dispatch', 1), undefined);
+        const put = await log.putCheckpoint({ hub: 'telemetry', consumerGroup: 'dispatch', partition: 1, sequence: 7, offset: 700 });
+        assert.deepEqual(put, { hub: 'telemetry', consumerGroup: 'dispatch', partition: 1, sequence: 7, offset: 700, updatedAt: '2026-03-01T00:00:00.000Z' });
+        assert.deepEqual(await log.getCheckpoint('telemetry', 'dispatch', 1), put);
+        clock.advance(1000);
+        const moved = await log.putCheckpoint({ hub: 'telemetry', consumerGroup: 'dispatch', partition: 1, sequence: 9, offset: 900 });
+        assert.deepEqual(await log.getCheckpoint('telemetry', 'dispatch', 1), moved);
+        assert.equal(await log.getCheckpoint('telemetry', 'dispatch', 2), undefined, 'per partition');
+        assert.equal(await log.getCheckpoint('telemetry', 'billing', 1), undefined, 'per consumer group');
+
+        const good = { hub: 'telemetry', consumerGroup: 'dispatch', partition: 1, sequence: 10, offset: 1000 };
+        for (const bad of [
+          { ...good, sequence: -1 },
+          { ...good, sequence: 1.5 },
+          { ...good, offset: -5 },
+          { ...good, consumerGroup: '' },
+          { ...good, consumerGroup: 'has space' },
+          { ...good, consumerGroup: 'x'.repeat(65) },
+          { ...good, partition: 4 },
+          { ...good, partition: -1 },
+        ]) {
+          await assert.rejects(log.putCheckpoint(bad), hasCode('request.invalid'), JSON.stringify(bad));
+        }
+        await assert.rejects(log.putCheckpoint({ ...good, hub: 'nope' }), hasCode('ingest.unknown_hub'));
+        await assert.rejects(log.getCheckpoint('telemetry', 'bad name', 1), hasCode('request.invalid'));
+        assert.deepEqual(await log.getCheckpoint('telemetry', 'dispatch', 1), moved, 'nothing changed');
+      });
+    });
+
+    test('retention by age deletes only expired events and never the newest', async () => {
+      await withLog([hub('aged', { partitions: 1, retentionHours: 1 })], async (log, clock) => {
+        for (let i = 0; i < 5; i++) await log.append('aged', [event('truck-1', i)]);
+        clock.advance(HOUR / 2);
+        await log.append('aged', [event('truck-1', 5), event('truck-1', 6)]);
+        clock.advance((3 * HOUR) / 4);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 5 });
+        assert.deepEqual((await readAll(log, 'aged', 0)).map((e) => e.sequence), [6, 7]);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 0 });
+
+        clock.advance(10 * HOUR);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 1 });
+        const info = await log.partitionInfo('aged', 0);
+        assert.deepEqual([info.firstSequence, info.lastSequence], [7, 7], 'the newest event stays, so positions continue');
+        const [next] = await log.append('aged', [event('truck-1', 7)]);
+        assert.equal(next!.sequence, 8);
+      });
+    });
+
+    test('retention by size deletes the oldest events beyond the partition limit, never the newest', async () => {
+      await withLog([hub('sized', { partitions: 1, retentionMaxBytes: 1000 })], async (log) => {
+        for (let i = 0; i < 30; i++) await log.append('sized', [event('truck-1', i, { body: bytes(100) })]);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 20 });
+        const info = await log.partitionInfo('sized', 0);
+        assert.deepEqual({ first: info.firstSequence, last: info.lastSequence, bytes: info.bytes, lastOffset: info.lastOffset }, { first: 21, last: 30, bytes: 1000, lastOffset: 2900 });
+        assert.deepEqual((await log.read('sized', 0, { sequence: 1 }, 10)).map((e) => e.sequence)[0], 21, 'reading from before the first kept event starts at it');
+
+        await log.append('sized', [event('truck-1', 30, { body: bytes(5000) })]);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 10 });
+        const after = await log.partitionInfo('sized', 0);
+        assert.deepEqual({ first: after.firstSequence, last: after.lastSequence, bytes: after.bytes }, { first: 31, last: 31, bytes: 5000 });
+      });
+    });
+
+    test('keeps acknowledging appends while retention works through a large backlog', async () => {
+      await withLog([hub('busy', { partitions: 2, retentionHours: 1 })], async (log, clock) => {
+        const old = Array.from({ length: 1000 }, (_, i) => event(`truck-${i % 10}`, i, { body: bytes(20) }));
+        for (let round = 0; round < 20; round++) await log.append('busy', old);
+        clock.advance(2 * HOUR);
+        const cutoff = clock.now().getTime() - HOUR;
+
+        let retentionDone = false;
+        const retention = log.enforceRetention().then((report) => {
+          retentionDone = true;
+          return report;
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+        const fresh = [publisherIn(0, 2), publisherIn(1, 2)];
+        const acknowledged = await log.append('busy', [event(fresh[0]!, 0), event(fresh[1]!, 0)]);
+        assert.equal(retentionDone, false, 'the append was not held behind the whole retention run');
+        const more = await Promise.all(Array.from({ length: 20 }, (_, i) => log.append('busy', [event(fresh[i % 2]!, 1 + i)])));
+        const report = await retention;
+
+        let remainingOld = 0;
+        for (let partition = 0; partition < 2; partition++) {
+          const stored = await readAll(log, 'busy', partition);
+          const oldHere = stored.filter((e) => Date.parse(e.enqueuedAt) < cutoff).length;
+          assert.ok(oldHere <= 1, `partition ${partition} kept ${oldHere} expired events`);
+          remainingOld += oldHere;
+          const sequences = stored.map((e) => e.sequence);
+          assert.deepEqual(sequences, Array.from({ length: sequences.length }, (_, i) => sequences[0]! + i), 'dense');
+        }
+        assert.equal(report.deleted + remainingOld, 20_000);
+        for (const position of [...acknowledged, ...more.flat()]) {
+          const [stored] = await log.read('busy', position.partition, { sequence: position.sequence }, 1);
+          assert.equal(stored?.sequence, position.sequence);
+          assert.ok(fresh.includes(stored.publisher));
+        }
+      });
+    });
+
+    test('refuses unknown hubs, missing partitions and malformed events, writing nothing', async () => {
+      await withLog([hub('telemetry')], async (log) => {
+        const signal = new AbortController().signal;
+        await assert.rejects(log.append('nope', [event('truck-1', 0)]), hasCode('ingest.unknown_hub'));
+        await assert.rejects(log.read('nope', 0, { sequence: 1 }, 10), hasCode('ingest.unknown_hub'));
+        await assert.rejects(log.partitionInfo('nope', 0), hasCode('ingest.unknown_hub'));
+        await assert.rejects(log.waitFor('nope', 0, 0, signal), hasCode('ingest.unknown_hub'));
+        await assert.rejects(log.getCheckpoint('nope', 'dispatch', 0), hasCode('ingest.unknown_hub'));
+        for (const partition of [4, -1, 1.5]) {
+          await assert.rejects(log.read('telemetry', partition, { sequence: 1 }, 10), hasCode('route.not_found'));
+          await assert.rejects(log.partitionInfo('telemetry', partition), hasCode('route.not_found'));
+          await assert.rejects(log.waitFor('telemetry', partition, 0, signal), hasCode('route.not_found'));
+        }
+        const malformed = { ...event('truck-1', 1), properties: { n: 1 } } as unknown as EventInput;
+        await assert.rejects(log.append('telemetry', [event('truck-1', 0), malformed]), hasCode('ingest.invalid_event', /event 1/));
+        await assert.rejects(log.append('telemetry', [event('', 0)]), hasCode('ingest.invalid_event'));
+        for (let partition = 0; partition < 4; partition++) assert.equal((await log.partitionInfo('telemetry', partition)).lastSequence, 0);
+        assert.deepEqual(await log.append('telemetry', []), []);
+      });
+    });
+
+    test('continues sequences and deduplication after close and reopen, and refuses use after close', async () => {
+      const store = await target.create();
+      const clock = new ManualClock();
+      try {
+        const hubs = [hub('telemetry', { partitions: 2 })];
+        const first = await store.open(hubs, clock);
+        const before = await first.append('telemetry', [event('truck-1', 0, { messageId: 'a' }), event('truck-1', 1, { body: bytes(50) })]);
+        await first.putCheckpoint({ hub: 'telemetry', consumerGroup: 'dispatch', partition: 0, sequence: 1, offset: 0 });
+        await first.close();
+        await assert.rejects(first.append('telemetry', [event('truck-1', 2)]), hasCode('service.unavailable'));
+        await assert.rejects(first.read('telemetry', 0, { sequence: 1 }, 1), hasCode('service.unavailable'));
+        await assert.rejects(first.enforceRetention(), hasCode('service.unavailable'));
+
+        const second = await store.open(hubs, clock);
+        try {
+          const [next] = await second.append('telemetry', [event('truck-1', 2)]);
+          assert.deepEqual([next!.sequence, next!.offset], [3, before[1]!.offset + 50]);
+          const [retry] = await second.append('telemetry', [event('truck-1', 0, { messageId: 'a' })]);
+          assert.deepEqual(retry, { ...before[0], duplicate: true });
+          assert.equal((await second.getCheckpoint('telemetry', 'dispatch', 0))?.sequence, 1);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await store.cleanup();
+      }
+    });
+
+    test('refuses to open when a hub\'s partition count changed', async () => {
+      const store = await target.create();
+      try {
+        const log = await store.open([hub('telemetry', { partitions: 4 })], new ManualClock());
+        await log.append('telemetry', [event('truck-1', 0)]);
+        await log.close();
+        await assert.rejects(store.open([hub('telemetry', { partitions: 8 })], new ManualClock()), hasCode('config.invalid', /telemetry/, /4 partitions/));
+        const again = await store.open([hub('telemetry', { partitions: 4 }), hub('other', { partitions: 2 })], new ManualClock());
+        assert.equal((await again.partitionInfo('telemetry', partitionFor('truck-1', 4))).lastSequence, 1);
+        await again.close();
+      } finally {
+        await store.cleanup();
+      }
+    });
+  });
+}

@@ -1,0 +1,336 @@
+import assert from 'node:assert/strict';
+import { connect as connectTcp } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { IDisconnectPacket } from 'mqtt';
+import { DeviceRegistry } from '../../src/devices/registry.ts';
+import type { EventLog } from '../../src/stream/event-log.ts';
+import { change, closedWithin, droneReading, HUB_HOST, refusedWith, startMqttFixture, truckReading, type MqttFixture } from '../support/mqtt.ts';
+
+// The MQTT device listener end to end: MQTT.js clients speaking IoT Hub's
+// conventions against a real database, keyring, authenticator and embedded
+// event log. Every refusal is checked for its code and for nothing stored.
+
+const VERSIONS = [4, 5] as const;
+const events = (id: string) => `devices/${id}/messages/events/`;
+const devicebound = (id: string) => `devices/${id}/messages/devicebound/`;
+
+async function until(condition: () => Promise<boolean> | boolean, withinMs = 3_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
+    await sleep(10);
+  }
+}
+
+describe('MQTT ingest', () => {
+  let f: MqttFixture;
+  /** What the wrapped event log saw, in order: each append's resolution. */
+  const journal: string[] = [];
+  let appendDelayMs = 0;
+
+  const wrap = (log: EventLog): EventLog => ({
+    hubs: log.hubs,
+    async append(hub, input) {
+      const positions = await log.append(hub, input);
+      if (appendDelayMs > 0) await sleep(appendDelayMs);
+      journal.push(`durable ${input[0]?.messageId ?? '-'}`);
+      return positions;
+    },
+    read: (...args) => log.read(...args),
+    waitFor: (...args) => log.waitFor(...args),
+    partitionInfo: (...args) => log.partitionInfo(...args),
+    getCheckpoint: (...args) => log.getCheckpoint(...args),
+    putCheckpoint: (...args) => log.putCheckpoint(...args),
+    enforceRetention: () => log.enforceRetention(),
+    close: () => log.close(),
+  });
+  const telemetryCount = async () => (await f.events('drone-telemetry')).length + (await f.events('truck-telemetry')).length;
+
+  before(async () => {
+    f = await startMqttFixture({ config: { ingest: { failuresPerSource: 10_000, maxEventBytes: 4096 }, mqtt: { connectTimeoutMs: 1_000 } }, wrapEventLog: wrap });
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  for (const version of VERSIONS) {
+    describe(`MQTT ${version === 4 ? '3.1.1' : '5'}`, () => {
+      test('a QoS 1 publish is acknowledged and stored with its properties and message id', async () => {
+        const device = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        await client.publishAsync(`${events(device.id)}$.mid=msg-1&$.ct=application%2Fjson&route=north%2F7`, droneReading(), { qos: 1 });
+        const stored = (await f.events('drone-telemetry')).filter((e) => e.publisher === device.id);
+        assert.equal(stored.length, 1);
+        assert.equal(stored[0]!.messageId, 'msg-1');
+        assert.equal(stored[0]!.contentType, 'application/json');
+        assert.deepEqual(stored[0]!.properties, { route: 'north/7' });
+        assert.deepEqual(JSON.parse(stored[0]!.body.toString()), JSON.parse(droneReading().toString()));
+        await client.endAsync();
+      });
+
+      test('a QoS 0 publish is stored', async () => {
+        const device = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        await client.publishAsync(events(device.id), droneReading(), { qos: 0 });
+        await until(async () => (await f.events('drone-telemetry')).some((e) => e.publisher === device.id));
+        await client.endAsync();
+      });
+
+      test('a truck\'s telemetry goes to the truck hub', async () => {
+        const device = await f.addDevice('truck');
+        const client = await f.connect(device, { protocolVersion: version });
+        await client.publishAsync(events(device.id), truckReading(), { qos: 1 });
+        assert.equal((await f.events('truck-telemetry')).filter((e) => e.publisher === device.id).length, 1);
+        assert.equal((await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).length, 0);
+        await client.endAsync();
+      });
+
+      test('a retried publish with the same message id is stored once', async () => {
+        const device = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        for (let i = 0; i < 2; i += 1) await client.publishAsync(`${events(device.id)}$.mid=same`, droneReading(), { qos: 1 });
+        assert.equal((await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).length, 1);
+        await client.endAsync();
+      });
+
+      test('refuses bad credentials with the right CONNACK code and stores nothing', async () => {
+        const device = await f.addDevice('drone');
+        const other = await f.addDevice('drone');
+        const before = await telemetryCount();
+        const notAuthorized = version === 4 ? 5 : 0x87;
+        const badCredentials = version === 4 ? 4 : 0x86;
+        const cases: [string, Parameters<MqttFixture['connect']>[1], number][] = [
+          ['wrong key', { password: f.token({ ...device, primaryKey: other.primaryKey }) }, notAuthorized],
+          ['expired token', { password: f.token(device, { expiresIn: -60 }) }, notAuthorized],
+          ['another device\'s token', { password: f.token(other) }, notAuthorized],
+          ['token for another host', { password: f.token(device, { host: 'elsewhere.example.net' }) }, notAuthorized],
+          ['client id not the username\'s device', { username: `${HUB_HOST}/${other.id}/?api-version=2021-04-12` }, notAuthorized],
+          ['malformed username', { username: device.id }, badCredentials],
+          ['unknown host in the username', { username: `elsewhere.example.net/${device.id}/?api-version=2021-04-12` }, badCredentials],
+          ['password that is not a SAS token', { password: 'hunter2' }, badCredentials],
+        ];
+        for (const [name, options, code] of cases) {
+          assert.equal(await refusedWith(f.connect(device, { protocolVersion: version, ...options })), code, name);
+        }
+        assert.equal(await telemetryCount(), before);
+      });
+
+      test('a publish to another device\'s topic ends the session and stores nothing', async () => {
+        const device = await f.addDevice('drone');
+        const other = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        const disconnect = new Promise<IDisconnectPacket>((resolve) => client.once('disconnect', resolve));
+        const before = await telemetryCount();
+        client.publish(events(other.id), droneReading(), { qos: 1 }, () => undefined);
+        await closedWithin(client, 2_000);
+        if (version === 5) assert.equal((await disconnect).reasonCode, 0x87);
+        assert.equal(await telemetryCount(), before);
+      });
+
+      test('QoS 2, retained and oversized publishes are refused and store nothing', async () => {
+        const device = await f.addDevice('drone');
+        const before = await telemetryCount();
+        const attempts: [string, Buffer, { qos: 0 | 1 | 2; retain: boolean }][] = [
+          ['QoS 2', droneReading(), { qos: 2, retain: false }],
+          ['retained', droneReading(), { qos: 1, retain: true }],
+          ['oversized', Buffer.alloc(f.config.ingest.maxEventBytes + 1, 0x20), { qos: 1, retain: false }],
+          ['far beyond any limit', Buffer.alloc(f.config.ingest.maxEventBytes + 256 * 1024, 0x20), { qos: 1, retain: false }],
+        ];
+        for (const [name, payload, options] of attempts) {
+          const client = await f.connect(device, { protocolVersion: version });
+          let acknowledged = false;
+          client.publish(events(device.id), payload, options, (error) => {
+            if (error === undefined) acknowledged = true;
+          });
+          await closedWithin(client, 2_000).catch((error: unknown) => {
+            throw new Error(`${name}: ${String(error)}`);
+          });
+          assert.equal(acknowledged, false, name);
+        }
+        assert.equal(await telemetryCount(), before);
+      });
+
+      test('invalid telemetry is refused and stores nothing', async () => {
+        const device = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        const before = await telemetryCount();
+        client.publish(events(device.id), droneReading({ battery: 140 }), { qos: 1 });
+        await closedWithin(client, 2_000);
+        assert.equal(await telemetryCount(), before);
+      });
+
+      test('a device subscribes only to its own devicebound topics and receives what is sent to it', async () => {
+        const device = await f.addDevice('drone');
+        const other = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        const refused = version === 4 ? 128 : 0x87;
+        for (const filter of [`${devicebound(other.id)}#`, '#', `devices/${device.id}/messages/events/#`, '$SYS/#', `devices/+/messages/devicebound/#`]) {
+          const error = await client.subscribeAsync(filter, { qos: 1 }).then(
+            () => undefined,
+            (refusal: unknown) => refusal as { packet?: { granted?: unknown[] } },
+          );
+          assert.deepEqual(error?.packet?.granted, [refused], filter);
+        }
+        assert.equal(await f.listener.sendToDevice(device.id, Buffer.from('early')), false, 'not subscribed yet');
+        const [grant] = await client.subscribeAsync(`${devicebound(device.id)}#`, { qos: 1 });
+        assert.equal(grant?.qos, 1);
+        const received = new Promise<{ topic: string; payload: string }>((resolve) => client.once('message', (topic, payload) => resolve({ topic, payload: payload.toString() })));
+        assert.equal(await f.listener.sendToDevice(device.id, Buffer.from('{"command":"return"}'), { 'message-id': 'c1', kind: 'return home' }), true);
+        assert.deepEqual(await received, { topic: `${devicebound(device.id)}message-id=c1&kind=return%20home`, payload: '{"command":"return"}' });
+        assert.equal(await f.listener.sendToDevice(other.id, Buffer.from('x')), false, 'other is not connected');
+        await client.endAsync();
+      });
+
+      test('a device\'s telemetry never reaches another client', async () => {
+        const device = await f.addDevice('drone');
+        const other = await f.addDevice('drone');
+        const listenerClient = await f.connect(other, { protocolVersion: version });
+        await listenerClient.subscribeAsync(`${devicebound(other.id)}#`, { qos: 1 });
+        let leaked = false;
+        listenerClient.on('message', () => (leaked = true));
+        const client = await f.connect(device, { protocolVersion: version });
+        await client.publishAsync(events(device.id), droneReading(), { qos: 1 });
+        await sleep(100);
+        assert.equal(leaked, false);
+        await Promise.all([client.endAsync(), listenerClient.endAsync()]);
+      });
+
+      test('a second connection with the same id replaces the first', async () => {
+        const device = await f.addDevice('drone');
+        const first = await f.connect(device, { protocolVersion: version });
+        const takenOver = new Promise<IDisconnectPacket>((resolve) => first.once('disconnect', resolve));
+        const second = await f.connect(device, { protocolVersion: version });
+        await closedWithin(first, 2_000);
+        if (version === 5) assert.equal((await takenOver).reasonCode, 0x8e, 'session taken over');
+        assert.ok(second.connected);
+        await second.publishAsync(events(device.id), droneReading(), { qos: 1 });
+        await second.endAsync();
+      });
+
+      test('disabling the device in another registry disconnects it within a second', async () => {
+        const device = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version });
+        const disconnect = new Promise<IDisconnectPacket>((resolve) => client.once('disconnect', resolve));
+        // Another process: its own registry, not the one the authenticator listens to.
+        const elsewhere = new DeviceRegistry({ db: f.opened.database.db, keyring: f.keyring, clock: f.clock });
+        await elsewhere.setStatus(device.id, 'disabled', change);
+        const took = await closedWithin(client, 1_000);
+        assert.ok(took <= 1_000, `took ${took} ms`);
+        if (version === 5) assert.equal((await disconnect).reasonCode, 0x87, 'not authorized');
+        assert.equal(await refusedWith(f.connect(device, { protocolVersion: version })), version === 4 ? 5 : 0x87);
+      });
+
+      test('an expired token ends the session at the next publish, storing nothing', async () => {
+        const device = await f.addDevice('drone');
+        const client = await f.connect(device, { protocolVersion: version, password: f.token(device, { expiresIn: 120 }) });
+        const before = await telemetryCount();
+        f.clock.advance(121_000);
+        try {
+          client.publish(events(device.id), droneReading(), { qos: 1 });
+          await closedWithin(client, 2_000);
+        } finally {
+          f.clock.advance(-121_000);
+        }
+        assert.equal(await telemetryCount(), before);
+      });
+    });
+  }
+
+  test('PUBACK is sent only after the append is durable', async () => {
+    const device = await f.addDevice('drone');
+    const client = await f.connect(device);
+    journal.length = 0;
+    appendDelayMs = 200;
+    try {
+      await Promise.all(
+        ['a', 'b'].map((mid) => client.publishAsync(`${events(device.id)}$.mid=${mid}`, droneReading(), { qos: 1 }).then(() => journal.push(`puback ${mid}`))),
+      );
+    } finally {
+      appendDelayMs = 0;
+    }
+    assert.deepEqual(journal.slice(0, 2).sort(), ['durable a', 'durable b']);
+    assert.ok(journal.indexOf('durable a') < journal.indexOf('puback a'), journal.join(', '));
+    assert.ok(journal.indexOf('durable b') < journal.indexOf('puback b'), journal.join(', '));
+    await client.endAsync();
+  });
+
+  test('MQTT 5 user properties and content type are stored as properties', async () => {
+    const device = await f.addDevice('drone');
+    const client = await f.connect(device, { protocolVersion: 5 });
+    await client.publishAsync(`${events(device.id)}$.mid=v5`, droneReading(), { qos: 1, properties: { userProperties: { shift: 'night' }, contentType: 'application/json' } });
+    const stored = (await f.events('drone-telemetry')).find((e) => e.publisher === device.id);
+    assert.deepEqual(stored?.properties, { shift: 'night' });
+    assert.equal(stored.contentType, 'application/json');
+    await client.endAsync();
+  });
+
+  test('a connection that sends no CONNECT is closed after connectTimeoutMs', async () => {
+    const { port } = new URL(f.listener.url);
+    const socket = connectTcp(Number(port), '127.0.0.1');
+    const started = Date.now();
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const took = Date.now() - started;
+    assert.ok(took >= f.config.mqtt.connectTimeoutMs - 100 && took < f.config.mqtt.connectTimeoutMs + 2_000, `closed after ${took} ms`);
+  });
+
+  test('logs refusals with reason, device and address, never the token', () => {
+    const lines = f.logLines();
+    const refusals = lines.filter((line) => line.includes('device authentication refused'));
+    assert.ok(refusals.length > 0);
+    assert.ok(refusals.every((line) => /"reason"/.test(line) && /"deviceId"/.test(line) && /"sourceIp"/.test(line)));
+    assert.ok(!lines.some((line) => line.includes('SharedAccessSignature') || line.includes('sig=')), 'no token in the log');
+  });
+});
+
+describe('MQTT ingest limits', () => {
+  test('a source that failed too often is refused, even with valid credentials, until the throttle expires', async () => {
+    const f = await startMqttFixture({ config: { ingest: { failuresPerSource: 3, throttleSeconds: 60 } } });
+    try {
+      const device = await f.addDevice('drone');
+      for (let i = 0; i < 3; i += 1) assert.equal(await refusedWith(f.connect(device, { password: f.token(device, { expiresIn: -1 }) })), 5);
+      assert.equal(await refusedWith(f.connect(device)), 3, 'MQTT 3.1.1: server unavailable');
+      assert.equal(await refusedWith(f.connect(device, { protocolVersion: 5 })), 0x9f, 'MQTT 5: connection rate exceeded');
+      f.clock.advance(61_000);
+      const client = await f.connect(device, { password: f.token(device) });
+      await client.endAsync();
+      const metrics = await f.metrics.registry.getSingleMetricAsString('rampart_device_auth_failures_total');
+      assert.match(metrics, /reason="expired"} 3/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('connections from outside the allow-list are closed before any MQTT byte', async () => {
+    const f = await startMqttFixture({ config: { mqtt: { allow: ['10.0.0.0/8'] } } });
+    try {
+      const { port } = new URL(f.listener.url);
+      const socket = connectTcp(Number(port), '127.0.0.1');
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      socket.on('error', () => undefined);
+      socket.write(Buffer.from([0x10, 0x00]));
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      assert.equal(received, 0);
+      const metrics = await f.metrics.registry.getSingleMetricAsString('rampart_connections_refused_total');
+      assert.match(metrics, /plane="mqtt",reason="allow-list"} [1-9]/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test('over TLS, a device connects and publishes; a client that does not trust the certificate cannot', async () => {
+    const f = await startMqttFixture({ tls: true });
+    try {
+      assert.match(f.listener.url, /^mqtts:\/\/127\.0\.0\.1:\d+$/);
+      const device = await f.addDevice('drone');
+      await assert.rejects(f.connect(device));
+      const client = await f.connect(device, { ca: f.certPem!, protocolVersion: 5 });
+      await client.publishAsync(events(device.id), droneReading(), { qos: 1 });
+      assert.equal((await f.events('drone-telemetry')).length, 1);
+      await client.endAsync();
+    } finally {
+      await f.close();
+    }
+  });
+});
