@@ -5,6 +5,7 @@
 // JetStream (file storage), all on this machine in this run, side by side.
 //
 //   npm run bench:ingest -- [seconds per load, default 10]
+//   BENCH_PROFILE=/tmp/prof npm run bench:ingest -- 5    (also profiles the server)
 //
 // Every Rampart acknowledgement means "durable" (fsync'd with synchronous=full).
 // Mosquitto's PUBACK means "in memory"; JetStream's ack means "in the stream"
@@ -33,7 +34,9 @@ if (!Number.isInteger(SECONDS) || SECONDS < 2 || SECONDS > 600) {
   process.stderr.write('usage: npm run bench:ingest -- [seconds per load, 2..600]\n');
   process.exit(2);
 }
-const EVENT = JSON.stringify({ lat: 52.2053, lon: 0.1218, speed: 41.5, heading: 187.2, odometer: 120345.125, timestamp: '2026-06-01T10:00:00.000Z', pad: 'x'.repeat(64) });
+// Telemetry that passes the hubs' schemas, at full double precision: about 200 bytes each.
+const EVENT = JSON.stringify({ lat: 52.20531234567891, lon: 0.1218123456789123, speed: 11.527777777777779, heading: 187.23456789012346, odometer: 120345.12512345678, timestamp: '2026-06-01T10:00:00.000Z' });
+const DRONE_EVENT = JSON.stringify({ lat: 52.20531234567891, lon: 0.1218123456789123, altitude: 101.25, heading: 187.23456789012346, groundSpeed: 14.987654321, battery: 76.5, flightState: 'cruise', timestamp: '2026-06-01T10:00:00.000Z' });
 const HTTP_DEVICES = 32;
 const MQTT_CLIENTS = 32;
 const MQTT_WINDOW = 16;
@@ -95,7 +98,7 @@ async function mqttLoad(name: string, note: string, url: string, clientFor: (i: 
     });
     clients.push(client);
   }
-  const payload = Buffer.from(EVENT);
+  const payload = Buffer.from(DRONE_EVENT);
   const result = await timed(name, note, MQTT_CLIENTS * MQTT_WINDOW, async (w, record, until) => {
     const client = clients[w % MQTT_CLIENTS];
     const topic = clientFor(w % MQTT_CLIENTS).topic;
@@ -129,7 +132,9 @@ async function benchRampart(): Promise<Result[]> {
   }
   await database.close();
   writeFileSync(join(dir.path, 'rampart.config.json'), JSON.stringify({ dataDir: dir.path, planes: { app: { port: 0 }, device: { port: 0 }, admin: { port: 0 } }, mqtt: { port: mqttPort }, log: { level: 'warn' } }));
-  const server = await serve({ cwd: dir.path, env: { RAMPART_MASTER_KEY: masterKey } });
+  // BENCH_PROFILE=<dir> writes a CPU profile of the server (open it in Chrome DevTools) to find what limits a figure.
+  const profile = process.env['BENCH_PROFILE'];
+  const server = await serve({ cwd: dir.path, env: { RAMPART_MASTER_KEY: masterKey, ...(profile === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` }) } });
   const expiry = Math.floor(Date.now() / 1000) + 3600;
   const httpToken = (id: string) => createSasToken({ resourceUri: `https://localhost/truck-telemetry/publishers/${id}`, key: keys.get(id) ?? '', keyName: 'primary', expiresAt: expiry, keyEncoding: 'utf8' });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -225,7 +230,7 @@ async function benchJetStream(): Promise<Result | string> {
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: 'TELEMETRY', subjects: ['telemetry.>'] });
       const js = jetstream(nc);
-      const payload = Buffer.from(EVENT);
+      const payload = Buffer.from(DRONE_EVENT);
       const result = await timed('NATS JetStream publish (peer)', 'in the stream (file store, fsync every 2 min by default)', HTTP_DEVICES * 4, async (w, record, until) => {
         while (performance.now() < until) {
           const t = performance.now();
@@ -246,7 +251,7 @@ async function benchJetStream(): Promise<Result | string> {
 const results: Array<Result | string> = [...(await benchRampart()), await benchMosquitto(), await benchJetStream()];
 const rate = (r: Result) => r.events / r.seconds;
 const mqtt = results.find((r): r is Result => typeof r !== 'string' && r.name.startsWith('Rampart MQTT'));
-process.stdout.write(`\ningest, ${SECONDS} s per load, ${EVENT.length}-byte events, this machine (${(await import('node:os')).cpus().length} cores), server and load generator sharing it\n\n`);
+process.stdout.write(`\ningest, ${SECONDS} s per load, ${EVENT.length}-byte (HTTP) and ${DRONE_EVENT.length}-byte (MQTT, JetStream) events, this machine (${(await import('node:os')).cpus().length} cores), server and load generator sharing it\n\n`);
 process.stdout.write(`| load | events/s | p50 ms | p99 ms | × Rampart MQTT | acknowledgement means |\n|---|---:|---:|---:|---:|---|\n`);
 for (const r of results) {
   if (typeof r === 'string') {

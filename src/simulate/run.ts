@@ -78,14 +78,17 @@ function flyDrone(device: SimulatedDevice, seed: number, options: SimulationOpti
     reconnectPeriod: 2000,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   });
-  client.on('error', (error) => refuse(`${device.id}: ${error.message}`));
+  // MQTT.js may report a closed stream with a null error; only real errors are refusals.
+  client.on('error', (error: Error | null) => {
+    if (error !== null) refuse(`${device.id}: ${error.message}`);
+  });
   const periodMs = 1000 / options.droneHz;
   const timer = setInterval(() => {
     if (!client.connected) return;
     const sample = drone.step(periodMs / 1000, new Date());
     stats.sent++;
-    client.publish(`devices/${device.id}/messages/events/`, JSON.stringify(sample), { qos: 1 }, (error) => {
-      if (error === undefined) stats.acknowledged++;
+    client.publish(`devices/${device.id}/messages/events/`, JSON.stringify(sample), { qos: 1 }, (error?: Error | null) => {
+      if (error === undefined || error === null) stats.acknowledged++;
       else refuse(`${device.id}: ${error.message}`);
     });
   }, periodMs);
