@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { appendAudit } from './audit/append.ts';
 import { AuditCheckpointer } from './audit/checkpoint.ts';
 import { redactConfig } from './config/load.ts';
+import { ConfigError } from './kernel/errors.ts';
 import { canonicalJson } from './kernel/canonical-json.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import type { PlaneName, RampartConfig } from './config/schema.ts';
@@ -126,7 +128,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
 
     const planes = {
       app: await createPlane({ name: 'app', config: config.planes.app, logger, metrics, securityHeaders: true }),
-      device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false }),
+      device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false, ...deviceClientCa(config) }),
       admin: await createPlane({ name: 'admin', config: config.planes.admin, logger, metrics, securityHeaders: false }),
     };
     for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });
@@ -193,6 +195,17 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
   } catch (error) {
     await unwind();
     throw error;
+  }
+}
+
+/** Devices may authenticate with client certificates on a TLS device plane when a CA is configured. */
+function deviceClientCa(config: RampartConfig): { clientCa?: Buffer } {
+  const file = config.devices.clientCaFile;
+  if (file === undefined) return {};
+  try {
+    return { clientCa: readFileSync(file) };
+  } catch (error) {
+    throw new ConfigError('config.invalid', [`devices.clientCaFile: cannot read ${file}: ${(error as Error).message}`], { cause: error });
   }
 }
 

@@ -78,6 +78,11 @@ export function findConfigProblems(config: RampartConfig): ConfigProblems {
     }
   }
   checkIdentity(config, invalid, insecure);
+  const caFile = config.devices.clientCaFile;
+  if (caFile !== undefined) {
+    if (!existsSync(caFile)) invalid.push(`devices.clientCaFile: file ${caFile} does not exist`);
+    if (config.planes.device.tls === undefined) invalid.push('devices.clientCaFile: client certificates need TLS on the device plane; set planes.device.tls.certFile and keyFile');
+  }
   return { invalid, insecure };
 }
 

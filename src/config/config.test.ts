@@ -150,6 +150,10 @@ describe('configuration', () => {
     assert.equal(load({}, { identity: { webauthn: { rpId: 'example.com', origins: ['https://ops.example.com'] } } }).identity.webauthn.rpId, 'example.com');
   });
 
+  test('refuses a device CA that is missing, or without TLS on the device plane', () => {
+    assert.throws(() => load({}, { devices: { clientCaFile: join(dir.path, 'absent-ca.pem') } }), hasCode('config.invalid', /devices\.clientCaFile: file .* does not exist/, /need TLS on the device plane/));
+  });
+
   test('refuses malformed values the schema cannot see', () => {
     assert.throws(() => load({ RAMPART_PLANES_APP_ALLOW: '10.0.0.0/33' }), hasCode('config.invalid', /"10\.0\.0\.0\/33" is not a CIDR range/));
     assert.throws(() => load({ RAMPART_PLANES_APP_HOST: 'localhost' }), hasCode('config.invalid', /"localhost" is not an IP address/));

@@ -29,6 +29,12 @@ export interface PlaneOptions {
   readonly metrics: Metrics;
   /** Browser-facing security headers (CSP, HSTS, frame denial…) via helmet. */
   readonly securityHeaders: boolean;
+  /**
+   * CA bundle for client certificates (the device plane). With it, a TLS plane
+   * asks every client for a certificate but does not insist: routes decide from
+   * `socket.authorized` whether one that chains to this CA was presented.
+   */
+  readonly clientCa?: Buffer;
 }
 
 export interface Plane {
@@ -52,7 +58,7 @@ function loadTls(name: PlaneName, tls: NonNullable<PlaneConfig['tls']>): { cert:
   }
 }
 
-function buildServer(name: PlaneName, config: PlaneConfig, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+function buildServer(name: PlaneName, config: PlaneConfig, clientCa: Buffer | undefined, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const timeouts = config.timeouts;
   const options = {
     headersTimeout: timeouts.headersMs,
@@ -64,7 +70,7 @@ function buildServer(name: PlaneName, config: PlaneConfig, handler: (req: Incomi
   };
   const server = config.tls === undefined
     ? createHttpServer(options, handler)
-    : createHttpsServer({ ...options, ...loadTls(name, config.tls), minVersion: config.tls.minVersion }, handler);
+    : createHttpsServer({ ...options, ...loadTls(name, config.tls), minVersion: config.tls.minVersion, ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler);
   server.setTimeout(timeouts.idleMs);
   return server;
 }
@@ -84,7 +90,7 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler) => {
-      const server = buildServer(name, config, handler);
+      const server = buildServer(name, config, options.clientCa, handler);
       server.prependListener('connection', (socket: Socket) => {
         if (allowed(socket.remoteAddress)) return;
         metrics.connectionsRefused.inc({ plane: name, reason: 'allow-list' });

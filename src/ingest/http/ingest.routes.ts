@@ -1,3 +1,4 @@
+import { TLSSocket } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RampartConfig } from '../../config/schema.ts';
@@ -55,6 +56,18 @@ const ParamsSchema = Type.Object({
 const SAS_SCHEME = /^SharedAccessSignature\s+/i;
 const PROTOCOL = 'https';
 
+/**
+ * A client certificate that chained to the configured device CA (the TLS layer
+ * checked the chain and validity dates), as its SHA-256 thumbprint.
+ */
+function clientCertificate(request: FastifyRequest): { thumbprint: string; notAfter: number } | undefined {
+  const socket = request.raw.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const peer = socket.getPeerCertificate();
+  if (typeof peer.fingerprint256 !== 'string' || peer.fingerprint256 === '') return undefined;
+  return { thumbprint: peer.fingerprint256.replaceAll(':', '').toLowerCase(), notAfter: Math.floor(Date.parse(peer.valid_to) / 1000) };
+}
+
 export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps): Promise<void> {
   const { eventLog, authenticator, throttle, metrics } = deps;
   const admitted = new WeakMap<FastifyRequest, Admitted>();
@@ -74,12 +87,15 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
     }
     const { hub, deviceId } = request.params as { hub: string; deviceId: string };
     const authorization = request.headers.authorization;
-    if (authorization === undefined || !SAS_SCHEME.test(authorization)) return refuse(request, reply, authorization === undefined ? 'missing' : 'malformed', deviceId);
-    const token = `SharedAccessSignature ${authorization.replace(SAS_SCHEME, '')}`;
+    const certificate = authorization === undefined ? clientCertificate(request) : undefined;
+    if (certificate === undefined && (authorization === undefined || !SAS_SCHEME.test(authorization))) return refuse(request, reply, authorization === undefined ? 'missing' : 'malformed', deviceId);
 
     let device: AuthenticatedDevice;
     try {
-      device = await authenticator.verifySas(token, `${hub}/publishers/${deviceId}/messages`, { deviceId, keyEncodings: ['utf8'] });
+      device =
+        certificate !== undefined
+          ? await authenticator.verifyCertificate(deviceId, certificate.thumbprint, certificate.notAfter)
+          : await authenticator.verifySas(`SharedAccessSignature ${(authorization ?? '').replace(SAS_SCHEME, '')}`, `${hub}/publishers/${deviceId}/messages`, { deviceId, keyEncodings: ['utf8'] });
     } catch (error) {
       const reason = authFailureReason(error);
       if (reason === undefined) throw error;

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { after, before, describe, test } from 'node:test';
+import { DeviceRegistry } from '../../src/devices/registry.ts';
+import { certificateAuthority, selfSignedCertificate, type IssuedCertificate } from '../support/certs.ts';
+import { startTestRampart, type TestRampart } from '../support/identity.ts';
+import { tempDir } from '../support/tmp.ts';
+
+// X.509 on the device plane: with TLS and a device CA configured, a device whose
+// certificate chains to that CA and whose thumbprint is registered to it may
+// publish without a SAS token — and only as itself.
+
+const SAMPLE = JSON.stringify({ lat: 52.2, lon: 0.12, speed: 10, heading: 90, odometer: 1234.5, timestamp: '2026-06-01T10:00:00.000Z' });
+
+describe('device client certificates', () => {
+  const dir = tempDir('rampart-x509');
+  let rampart: TestRampart;
+  let serverCa: Buffer;
+  let good: IssuedCertificate;
+  let unregistered: IssuedCertificate;
+  let stranger: { certFile: string; keyFile: string };
+
+  before(async () => {
+    const ca = await certificateAuthority(dir.path);
+    const server = await selfSignedCertificate(dir.path, 'device-plane');
+    serverCa = readFileSync(server.certFile);
+    good = await ca.issue('truck-x1');
+    unregistered = await ca.issue('truck-x2');
+    stranger = await selfSignedCertificate(dir.path, 'not-from-the-ca');
+    rampart = await startTestRampart({ planes: { device: { tls: { certFile: server.certFile, keyFile: server.keyFile, minVersion: 'TLSv1.2' } } }, devices: { clientCaFile: ca.caFile } });
+    const registry = new DeviceRegistry({ db: rampart.running.database.db, keyring: rampart.running.keyring, clock: rampart.clock });
+    const change = { actor: { type: 'cli' as const, id: 'test' } };
+    for (const id of ['truck-x1', 'truck-x2']) await registry.add({ id, kind: 'truck', name: id, depot: 'north' }, change);
+    await registry.setThumbprints('truck-x1', [good.thumbprint], change);
+  });
+  after(async () => {
+    await rampart.stop();
+    dir.cleanup();
+  });
+
+  function publish(deviceId: string, client?: { certFile: string; keyFile: string }): Promise<number> {
+    const url = new URL(`/truck-telemetry/publishers/${deviceId}/messages`, rampart.running.urls.device);
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', ca: serverCa, ...(client === undefined ? {} : { cert: readFileSync(client.certFile), key: readFileSync(client.keyFile) }), headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(SAMPLE);
+    });
+  }
+
+  async function stored(): Promise<number> {
+    let count = 0;
+    for (let p = 0; p < 4; p++) count += (await rampart.running.eventLog.partitionInfo('truck-telemetry', p)).lastSequence;
+    return count;
+  }
+
+  test('a registered certificate from the device CA publishes without a token', async () => {
+    assert.equal(await publish('truck-x1', good), 201);
+    assert.equal(await stored(), 1);
+  });
+
+  test('refused: no certificate, a certificate from another CA, one not registered to the device, and a good one used for another device', async () => {
+    const before = await stored();
+    assert.equal(await publish('truck-x1'), 401);
+    assert.equal(await publish('truck-x1', stranger), 401);
+    assert.equal(await publish('truck-x2', unregistered), 401);
+    assert.equal(await publish('truck-x2', good), 401);
+    assert.equal(await stored(), before, 'nothing was stored');
+  });
+});
