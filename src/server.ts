@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { appendAudit } from './audit/append.ts';
 import { AuditCheckpointer } from './audit/checkpoint.ts';
 import { redactConfig } from './config/load.ts';
@@ -32,7 +32,8 @@ import type { Logger } from './kernel/logger.ts';
 import { createMetrics, type Metrics } from './kernel/metrics.ts';
 import { openDatabase, prepareSchema, type Database } from './storage/database.ts';
 import { openEmbeddedEventLog } from './stream/embedded/index.ts';
-import type { EventLog, HubDefinition } from './stream/event-log.ts';
+import type { EventLog } from './stream/event-log.ts';
+import { eventLogPath, hubDefinitions } from './stream/hubs.ts';
 import { registerTelemetryRoutes } from './telemetry/telemetry.routes.ts';
 
 // The composition root: wires configuration, storage, keyring and the three
@@ -99,7 +100,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
 
     // Pushed before the planes' close, so it closes after they have drained: every acknowledged event is durable.
     const eventLog = await openEmbeddedEventLog({
-      path: config.eventLog.path === '' ? join(config.dataDir, 'events.db') : config.eventLog.path,
+      path: eventLogPath(config),
       hubs: hubDefinitions(config),
       clock,
       synchronous: config.eventLog.synchronous,
@@ -209,9 +210,6 @@ function deviceClientCa(config: RampartConfig): { clientCa?: Buffer } {
   }
 }
 
-function hubDefinitions(config: RampartConfig): HubDefinition[] {
-  return Object.entries(config.hubs).map(([name, hub]) => ({ name, partitions: hub.partitions, retentionHours: hub.retentionHours, retentionMaxBytes: hub.retentionMaxBytes }));
-}
 
 /** Retention runs every minute; a run still going when the next is due is not doubled. Returns the stop step. */
 function startRetention(eventLog: EventLog, logger: Logger): () => void {

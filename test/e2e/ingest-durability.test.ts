@@ -14,8 +14,8 @@ import { systemClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { SimulatedDrone, SimulatedTruck } from '../../src/simulate/motion.ts';
 import { openDatabase, migrateUp } from '../../src/storage/database.ts';
-import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
 import { serve, type ServingRampart } from '../support/cli.ts';
+import { openDataDirEventLog, storedMessageIds } from '../support/event-log.ts';
 import { testConfig } from '../support/config.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -119,25 +119,10 @@ describe('durable acknowledgement', () => {
       restarted.child.kill('SIGTERM');
       await restarted.exited;
 
-      const log = await openEmbeddedEventLog({
-        path: join(dir.path, 'events.db'),
-        hubs: Object.entries(config.hubs).map(([name, h]) => ({ name, partitions: h.partitions, retentionHours: h.retentionHours, retentionMaxBytes: h.retentionMaxBytes })),
-        clock: systemClock,
-        synchronous: 'full',
-        maxGroupEvents: 1000,
-        logger: createMemoryLogger('warn').logger,
-      });
+      const log = await openDataDirEventLog(dir.path);
       try {
         for (const [hub, prefix] of [['truck-telemetry', 'truck-'], ['drone-telemetry', 'drone-']] as const) {
-          const stored = new Map<string, string[]>();
-          for (let p = 0; p < config.hubs[hub]!.partitions; p++) {
-            for (let from = 1; ; ) {
-              const page = await log.read(hub, p, { sequence: from }, 1000);
-              for (const e of page) stored.set(e.publisher, [...(stored.get(e.publisher) ?? []), e.messageId ?? '']);
-              if (page.length < 1000) break;
-              from = (page.at(-1)?.sequence ?? from) + 1;
-            }
-          }
+          const stored = await storedMessageIds(log, hub);
           for (const [publisher, numbers] of acked) {
             if (!publisher.startsWith(prefix)) continue;
             const ids = stored.get(publisher) ?? [];

@@ -3,11 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { createMemoryLogger } from '../../src/kernel/logger.ts';
-import { systemClock } from '../../src/kernel/clock.ts';
-import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
 import { runCli, serve } from '../support/cli.ts';
-import { testConfig } from '../support/config.ts';
+import { openDataDirEventLog, storedMessageIds } from '../support/event-log.ts';
 import { tempDir } from '../support/tmp.ts';
 
 // `rampart simulate` against a real server: it registers its devices, gets them
@@ -41,20 +38,10 @@ describe('rampart simulate', () => {
         server.child.kill('SIGTERM');
         await server.exited;
       }
-      const config = testConfig(dir.path);
-      const log = await openEmbeddedEventLog({
-        path: join(dir.path, 'events.db'),
-        hubs: Object.entries(config.hubs).map(([name, h]) => ({ name, partitions: h.partitions, retentionHours: h.retentionHours, retentionMaxBytes: h.retentionMaxBytes })),
-        clock: systemClock,
-        synchronous: 'full',
-        maxGroupEvents: 1000,
-        logger: createMemoryLogger('warn').logger,
-      });
+      const log = await openDataDirEventLog(dir.path);
       try {
         const publishers = new Set<string>();
-        for (const hub of ['drone-telemetry', 'truck-telemetry']) {
-          for (let p = 0; p < 4; p++) for (const e of await log.read(hub, p, { sequence: 1 }, 1000)) publishers.add(e.publisher);
-        }
+        for (const hub of ['drone-telemetry', 'truck-telemetry']) for (const publisher of (await storedMessageIds(log, hub)).keys()) publishers.add(publisher);
         assert.deepEqual([...publishers].sort(), ['sim-drone-001', 'sim-drone-002', 'sim-truck-001', 'sim-truck-002']);
       } finally {
         await log.close();
