@@ -35,6 +35,8 @@ import { openEmbeddedEventLog } from './stream/embedded/index.ts';
 import type { EventLog } from './stream/event-log.ts';
 import { eventLogPath, hubDefinitions } from './stream/hubs.ts';
 import { registerTelemetryRoutes } from './telemetry/telemetry.routes.ts';
+import { DeviceStatusBoard } from './telemetry/status.ts';
+import { registerDeviceStatusRoute } from './telemetry/status.routes.ts';
 
 // The composition root: wires configuration, storage, keyring and the three
 // planes together, and takes them down in the reverse order.
@@ -114,6 +116,8 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     const devices = createDeviceAuthenticator({ db: database.db, keyring, clock, config: config.devices, logger: logger.child({ component: 'devices' }), registry: deviceRegistry });
     cleanup.push(() => devices.close());
     const lastSeen = createLastSeenRecorder({ store: deviceRegistry, clock, logger });
+    const status = new DeviceStatusBoard();
+    logger.debug({ events: await status.seed(eventLog) }, 'device status seeded from the event log');
     cleanup.push(() => lastSeen.settle());
 
     // Load the common-password list now rather than on the first password change.
@@ -139,10 +143,11 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     await registerIdentity(planes.app, identity);
     // After the identity layer, so its access control guards these routes.
     registerTelemetryRoutes(planes.app.app, { eventLog, hubs: config.hubs });
+    registerDeviceStatusRoute(planes.app.app, { registry: deviceRegistry, status });
     // One throttle and one failure recorder for both protocols: failures on either count against the address.
     const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });
     const recordFailure = createDeviceFailureRecorder({ eventLog, metrics, logger: logger.child({ component: 'ingest' }), clock, throttle });
-    await registerIngestRoutes(planes.device.app, { eventLog, authenticator: devices, throttle, recordFailure, lastSeen, metrics, hubs: config.hubs, ingest: config.ingest });
+    await registerIngestRoutes(planes.device.app, { eventLog, authenticator: devices, throttle, recordFailure, lastSeen, status, metrics, hubs: config.hubs, ingest: config.ingest });
     deps.extendPlanes?.(planes);
 
     const closePlanes = async () => {
@@ -166,6 +171,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
         throttle,
         recordFailure,
         lastSeen,
+        status,
       });
       // Before the planes close in the unwind order: devices stop publishing first, then the log drains.
       const listener = mqtt;

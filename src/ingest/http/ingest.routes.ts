@@ -1,4 +1,5 @@
 import { TLSSocket } from 'node:tls';
+import type { DeviceStatusBoard } from '../../telemetry/status.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RampartConfig } from '../../config/schema.ts';
@@ -36,6 +37,8 @@ export interface IngestHttpDeps {
   readonly throttle: SourceThrottle;
   readonly recordFailure: DeviceFailureRecorder;
   readonly lastSeen: LastSeenRecorder;
+  /** The live view of devices for the console's map (optional). */
+  readonly status?: DeviceStatusBoard;
   readonly metrics: Metrics;
   readonly hubs: RampartConfig['hubs'];
   readonly ingest: RampartConfig['ingest'];
@@ -161,6 +164,7 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
         await eventLog.append(state.hub, events);
         metrics.ingestEvents.inc({ hub: state.hub, protocol: PROTOCOL }, events.length);
         deps.lastSeen.seen(publisher);
+        deps.status?.record(publisher, state.hub, events, new Date());
         return reply.code(201).send();
       },
     );

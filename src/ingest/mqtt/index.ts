@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { DeviceStatusBoard } from '../../telemetry/status.ts';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
@@ -39,6 +40,8 @@ export interface MqttListenerOptions {
   /** Shared recorder of refused credentials; created when absent. */
   readonly recordFailure?: DeviceFailureRecorder;
   readonly lastSeen?: LastSeenRecorder;
+  /** The live view of devices for the console's map. */
+  readonly status?: DeviceStatusBoard;
 }
 
 export interface MqttListener {
@@ -218,6 +221,7 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
         () => {
           metrics.ingestEvents.inc({ hub: decision.hub, protocol: PROTOCOL });
           options.lastSeen?.seen(session.device.id);
+          options.status?.record(session.device.id, decision.hub, [decision.event], new Date());
           callback(null);
         },
         (error: unknown) => {
