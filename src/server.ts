@@ -172,6 +172,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
         recordFailure,
         lastSeen,
         status,
+        ...deviceClientCa(config),
       });
       // Before the planes close in the unwind order: devices stop publishing first, then the log drains.
       const listener = mqtt;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { DeviceRegistry } from '../../src/devices/registry.ts';
 import { certificateAuthority, selfSignedCertificate, type IssuedCertificate } from '../support/certs.ts';
 import { startTestRampart, type TestRampart } from '../support/identity.ts';
@@ -18,6 +19,7 @@ describe('device client certificates', () => {
   let rampart: TestRampart;
   let serverCa: Buffer;
   let good: IssuedCertificate;
+  let droneCert: IssuedCertificate;
   let unregistered: IssuedCertificate;
   let stranger: { certFile: string; keyFile: string };
 
@@ -26,13 +28,17 @@ describe('device client certificates', () => {
     const server = await selfSignedCertificate(dir.path, 'device-plane');
     serverCa = readFileSync(server.certFile);
     good = await ca.issue('truck-x1');
+    droneCert = await ca.issue('drone-x1');
     unregistered = await ca.issue('truck-x2');
     stranger = await selfSignedCertificate(dir.path, 'not-from-the-ca');
-    rampart = await startTestRampart({ planes: { device: { tls: { certFile: server.certFile, keyFile: server.keyFile, minVersion: 'TLSv1.2' } } }, devices: { clientCaFile: ca.caFile } });
+    const tls = { certFile: server.certFile, keyFile: server.keyFile, minVersion: 'TLSv1.2' as const };
+    rampart = await startTestRampart({ planes: { device: { tls } }, mqtt: { tls }, devices: { clientCaFile: ca.caFile } });
     const registry = new DeviceRegistry({ db: rampart.running.database.db, keyring: rampart.running.keyring, clock: rampart.clock });
     const change = { actor: { type: 'cli' as const, id: 'test' } };
     for (const id of ['truck-x1', 'truck-x2']) await registry.add({ id, kind: 'truck', name: id, depot: 'north' }, change);
     await registry.setThumbprints('truck-x1', [good.thumbprint], change);
+    await registry.add({ id: 'drone-x1', kind: 'drone', name: 'drone-x1', depot: 'north' }, change);
+    await registry.setThumbprints('drone-x1', [droneCert.thumbprint], change);
   });
   after(async () => {
     await rampart.stop();
@@ -69,5 +75,27 @@ describe('device client certificates', () => {
     assert.equal(await publish('truck-x2', unregistered), 401);
     assert.equal(await publish('truck-x2', good), 401);
     assert.equal(await stored(), before, 'nothing was stored');
+  });
+
+  function mqttConnect(deviceId: string, client: { certFile: string; keyFile: string }): Promise<MqttClient> {
+    const url = rampart.running.mqtt?.url ?? '';
+    return connectAsync(url, { clientId: deviceId, username: `localhost/${deviceId}/?api-version=2021-04-12`, ca: serverCa, cert: readFileSync(client.certFile), key: readFileSync(client.keyFile), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+  }
+
+  test('over MQTT too: a registered certificate connects without a password and its PUBACK means stored', async () => {
+    const client = await mqttConnect('drone-x1', droneCert);
+    try {
+      await client.publishAsync('devices/drone-x1/messages/events/', JSON.stringify({ lat: 52.2, lon: 0.12, altitude: 100, heading: 10, groundSpeed: 12, battery: 80, flightState: 'cruise', timestamp: '2026-06-01T10:00:00.000Z' }), { qos: 1 });
+    } finally {
+      await client.endAsync();
+    }
+    let count = 0;
+    for (let p = 0; p < 4; p++) count += (await rampart.running.eventLog.partitionInfo('drone-telemetry', p)).lastSequence;
+    assert.equal(count, 1);
+  });
+
+  test('over MQTT, a certificate from another CA or registered to another device is refused at CONNECT', async () => {
+    await assert.rejects(mqttConnect('drone-x1', stranger), /Not authorized|Bad username or password/);
+    await assert.rejects(mqttConnect('drone-x1', good), /Not authorized/);
   });
 });

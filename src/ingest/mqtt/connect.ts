@@ -28,11 +28,19 @@ export type ConnectRefusal = {
 
 export type ConnectOutcome = { readonly ok: true; readonly device: AuthenticatedDevice } | ConnectRefusal;
 
+export interface ClientCertificate {
+  readonly thumbprint: string;
+  /** Unix seconds. */
+  readonly notAfter: number;
+}
+
 export interface ConnectAttempt {
   readonly clientId: string;
   readonly username: string | undefined;
   readonly password: Buffer | undefined;
   readonly source: string;
+  /** A certificate that chained to the device CA (X.509 authentication, IoT Hub style: no password). */
+  readonly certificate?: ClientCertificate;
 }
 
 export interface ConnectPolicy {
@@ -49,7 +57,8 @@ export async function checkConnect(policy: ConnectPolicy, attempt: ConnectAttemp
   const { clientId } = attempt;
   // The broker never assigns ids here: a device names itself.
   if (clientId === '') return refuse(CONNACK.identifierRejected, REASON.clientIdentifierNotValid, 'malformed');
-  if (attempt.username === undefined || attempt.password === undefined || attempt.password.length === 0) {
+  const password = attempt.password === undefined || attempt.password.length === 0 ? undefined : attempt.password;
+  if (attempt.username === undefined || (password === undefined && attempt.certificate === undefined)) {
     return refuse(CONNACK.badUserNameOrPassword, REASON.badUserNameOrPassword, 'missing');
   }
   const username = parseUsername(attempt.username);
@@ -57,7 +66,10 @@ export async function checkConnect(policy: ConnectPolicy, attempt: ConnectAttemp
 
   let device: AuthenticatedDevice;
   try {
-    device = await policy.authenticator.verifySas(attempt.password.toString('utf8'), `devices/${clientId}`, { deviceId: clientId, keyEncodings: ['base64', 'utf8'] });
+    device =
+      password === undefined && attempt.certificate !== undefined
+        ? await policy.authenticator.verifyCertificate(clientId, attempt.certificate.thumbprint, attempt.certificate.notAfter)
+        : await policy.authenticator.verifySas((password ?? Buffer.alloc(0)).toString('utf8'), `devices/${clientId}`, { deviceId: clientId, keyEncodings: ['base64', 'utf8'] });
   } catch (error) {
     const reason = authFailureReason(error);
     if (reason === undefined) throw error;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DeviceStatusBoard } from '../../telemetry/status.ts';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import ipaddr from 'ipaddr.js';
 import type { RampartConfig } from '../../config/schema.ts';
@@ -17,6 +17,7 @@ import type { LastSeenRecorder } from '../last-seen.ts';
 import { SourceThrottle } from '../source-throttle.ts';
 import { MqttConnection, REASON } from './bridge.ts';
 import { checkConnect } from './connect.ts';
+import type { ClientCertificate } from './connect.ts';
 import { admitPublish } from './publish.ts';
 import { deviceboundPrefix, encodePropertyBag, isOwnDeviceboundFilter } from './topics.ts';
 
@@ -42,6 +43,8 @@ export interface MqttListenerOptions {
   readonly lastSeen?: LastSeenRecorder;
   /** The live view of devices for the console's map. */
   readonly status?: DeviceStatusBoard;
+  /** CA bundle for device client certificates (with `mqtt.tls`): a device may then connect with a certificate instead of a SAS token. */
+  readonly clientCa?: Buffer;
 }
 
 export interface MqttListener {
@@ -64,6 +67,14 @@ interface Session {
 }
 
 const PROTOCOL = 'mqtt';
+
+/** A client certificate the TLS layer found chained to the device CA, as its SHA-256 thumbprint. */
+function peerCertificate(socket: Socket): ClientCertificate | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const peer = socket.getPeerCertificate();
+  if (typeof peer.fingerprint256 !== 'string' || peer.fingerprint256 === '') return undefined;
+  return { thumbprint: peer.fingerprint256.replaceAll(':', '').toLowerCase(), notAfter: Math.floor(Date.parse(peer.valid_to) / 1000) };
+}
 /** Room for the topic (with its property bag) and MQTT 5 properties beside the largest event body. */
 const PACKET_OVERHEAD_BYTES = 128 * 1024;
 const MAX_TIMER_MS = 2_147_483_647;
@@ -112,6 +123,8 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
   const byDevice = new Map<string, Set<Session>>();
   const clientIds = new WeakMap<Client, string>();
   const authenticated = new WeakSet<MqttConnection>();
+  /** Client certificates that chained to the device CA, by connection. */
+  const certificates = new WeakMap<MqttConnection, ClientCertificate>();
   const sockets = new Set<Socket>();
 
   function endSession(session: Session, reason: string, reasonCode: number): void {
@@ -161,7 +174,8 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
       const connection = connectionOf(client);
       const source = sourceOf(connection?.remoteAddress);
       const clientId = clientIds.get(client) ?? '';
-      checkConnect({ authenticator, sasHosts, throttle }, { clientId, username, password, source })
+      const certificate = connection === undefined ? undefined : certificates.get(connection);
+      checkConnect({ authenticator, sasHosts, throttle }, { clientId, username, password, source, ...(certificate === undefined ? {} : { certificate }) })
         .then(async (outcome) => {
           if (!outcome.ok) {
             if (outcome.failure === undefined) {
@@ -260,6 +274,8 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
     socket.once('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
     const connection = new MqttConnection(socket, { maxPacketBytes });
+    const certificate = peerCertificate(socket);
+    if (certificate !== undefined) certificates.set(connection, certificate);
     connection.on('refused', (problem: string) => {
       metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: problem === 'too_large' ? 'too_large' : 'malformed' });
       logger.info({ sourceIp: sourceOf(connection.remoteAddress), problem }, 'MQTT packet refused; disconnecting');
@@ -273,7 +289,11 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
     broker.handle(connection);
   }
 
-  const server: Server = tls === undefined ? createNetServer() : createTlsServer({ ...tls, minVersion: mqtt.tls?.minVersion ?? 'TLSv1.2', handshakeTimeout: mqtt.connectTimeoutMs });
+  const clientCa = tls === undefined ? undefined : options.clientCa;
+  const server: Server =
+    tls === undefined
+      ? createNetServer()
+      : createTlsServer({ ...tls, minVersion: mqtt.tls?.minVersion ?? 'TLSv1.2', handshakeTimeout: mqtt.connectTimeoutMs, ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }) });
   server.prependListener('connection', (socket: Socket) => {
     if (allowed(socket.remoteAddress)) return;
     metrics.connectionsRefused.inc({ plane: PROTOCOL, reason: 'allow-list' });
