@@ -1,6 +1,7 @@
 import type { RampartConfig } from '../config/schema.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { checkSasClaims, parseSasToken, SasTokenMalformedError, verifySasSignature, type ParsedSasToken } from '../crypto/sas.ts';
+import type { KeyObject } from 'node:crypto';
+import { checkSasClaims, parseSasToken, sasSigningKey, SasTokenMalformedError, verifySasSignature, type ParsedSasToken } from '../crypto/sas.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { isRampartError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logger.ts';
@@ -29,7 +30,8 @@ interface HeldDevice {
   readonly depot: string;
   readonly revision: number;
   readonly enabled: boolean;
-  readonly keys: Readonly<Record<KeyName, string>>;
+  /** HMAC keys built once per key and encoding (never the verification results). */
+  readonly keys: Readonly<Record<KeyName, Readonly<Record<KeyEncoding, KeyObject>>>>;
   readonly thumbprints: ReadonlySet<string>;
   /**
    * The revision from which each credential (and the enabled state) has been
@@ -78,6 +80,10 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
     }
   }
 
+  function signingKeys(key: string): Record<KeyEncoding, KeyObject> {
+    return { utf8: sasSigningKey(key, 'utf8'), base64: sasSigningKey(key, 'base64') };
+  }
+
   async function read(id: string): Promise<HeldDevice | undefined> {
     try {
       const { device, primaryKey, secondaryKey } = await registry.readKeys(id);
@@ -87,7 +93,7 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
         depot: device.depot,
         revision: device.revision,
         enabled: device.status === 'enabled',
-        keys: { primary: primaryKey, secondary: secondaryKey },
+        keys: { primary: signingKeys(primaryKey), secondary: signingKeys(secondaryKey) },
         thumbprints: new Set(device.thumbprints),
         since: { primary: 0, secondary: 0, certificate: 0, enabled: 0 },
       };
@@ -133,7 +139,7 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
       if (!after.enabled) what.push('disabled');
     }
     for (const name of KEY_NAMES) {
-      if (before.keys[name] !== after.keys[name]) {
+      if (!before.keys[name].utf8.equals(after.keys[name].utf8)) {
         since[name] = after.revision;
         what.push(`${name} key rotated`);
       }
@@ -200,7 +206,7 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
       // Every candidate is tried even after a match, so timing says nothing about which key it was.
       for (const name of candidateKeys(parsed)) {
         for (const encoding of request.keyEncodings) {
-          if (verifySasSignature(parsed, device.keys[name], encoding)) credential ??= name;
+          if (verifySasSignature(parsed, device.keys[name][encoding])) credential ??= name;
         }
       }
       if (credential === undefined) throw new DeviceAuthError('bad_signature', `signature does not match a key of ${device.id}${parsed.keyName === undefined ? '' : ` (skn ${parsed.keyName})`}`);
