@@ -133,7 +133,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
 
     const planes = {
       app: await createPlane({ name: 'app', config: config.planes.app, logger, metrics, securityHeaders: true }),
-      device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false, ...deviceClientCa(config) }),
+      device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false, quietSuccess: true, ...deviceClientCa(config) }),
       admin: await createPlane({ name: 'admin', config: config.planes.admin, logger, metrics, securityHeaders: false }),
     };
     for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });

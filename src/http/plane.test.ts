@@ -18,13 +18,13 @@ import { createPlane, type Plane } from './plane.ts';
 
 type PlanePatch = Partial<Omit<PlaneConfig, 'timeouts'>> & { timeouts?: Partial<PlaneConfig['timeouts']> };
 
-async function startPlane(patch: PlanePatch = {}, options: { name?: PlaneName; securityHeaders?: boolean; setup?: (plane: Plane) => void } = {}) {
+async function startPlane(patch: PlanePatch = {}, options: { name?: PlaneName; securityHeaders?: boolean; quietSuccess?: boolean; setup?: (plane: Plane) => void } = {}) {
   const dir = tempDir('rampart-plane');
   const name = options.name ?? 'app';
   const config = testConfig(dir.path, { planes: { [name]: patch } }).planes[name];
   const memory = createMemoryLogger();
   const metrics = createMetrics({ defaultMetrics: false });
-  const plane = await createPlane({ name, config, logger: memory.logger, metrics, securityHeaders: options.securityHeaders ?? name === 'app' });
+  const plane = await createPlane({ name, config, logger: memory.logger, metrics, securityHeaders: options.securityHeaders ?? name === 'app', ...(options.quietSuccess === undefined ? {} : { quietSuccess: options.quietSuccess }) });
   options.setup?.(plane);
   const url = await plane.listen();
   return {
@@ -50,6 +50,27 @@ function rawExchange(url: string, payload: string): Promise<{ data: string; erro
     socket.on('close', () => resolve({ data }));
   });
 }
+
+describe('plane request logging', () => {
+  test('a quiet plane logs accepted requests at debug and refusals at info', async () => {
+    const started = await startPlane({}, {
+      name: 'device',
+      quietSuccess: true,
+      setup: (plane) => {
+        plane.app.post('/accepted', (_request, reply) => reply.code(201).send());
+        plane.app.post('/refused', () => Promise.reject(new RampartError('device.unauthorized', 'no token')));
+      },
+    });
+    try {
+      await fetch(`${started.url}/accepted`, { method: 'POST' });
+      await fetch(`${started.url}/refused`, { method: 'POST' });
+      const requests = started.logs().map((l) => JSON.parse(l) as { msg: string; level: number; route?: string; status?: number }).filter((l) => l.msg === 'request');
+      assert.deepEqual(requests.map((l) => [l.route, l.status, l.level]), [['/accepted', 201, 20], ['/refused', 401, 30]]);
+    } finally {
+      await started.stop();
+    }
+  });
+});
 
 describe('plane allow-list', () => {
   test('closes a connection from a non-allowed address before any routing, and logs it', async () => {

@@ -35,6 +35,11 @@ export interface PlaneOptions {
    * `socket.authorized` whether one that chains to this CA was presented.
    */
   readonly clientCa?: Buffer;
+  /**
+   * Log successful requests at debug instead of info (the device plane: a fleet's
+   * every accepted event would otherwise be a log line). Refusals are still logged.
+   */
+  readonly quietSuccess?: boolean;
 }
 
 export interface Plane {
@@ -149,7 +154,8 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     metrics.httpRequests.inc({ plane: name, method: request.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ plane: name, method: request.method, route }, reply.elapsedTime / 1000);
     // Path template only: query strings and path parameters can carry tokens or personal data.
-    const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+    const routine = route === '/healthz' || route === '/readyz' || route === '/metrics' || (options.quietSuccess === true && reply.statusCode < 400);
+    const level = routine ? 'debug' : 'info';
     request.log[level]({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: request.ip }, 'request');
   });
 
