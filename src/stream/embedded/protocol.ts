@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../kernel/errors.ts';
-import type { HubDefinition } from '../event-log.ts';
+import type { Checkpoint, HubDefinition } from '../event-log.ts';
 
 // Messages between the main thread and the writer worker (writer.ts). Only
 // plain data crosses: the worker cannot see the injected clock or the logger,
@@ -25,16 +25,7 @@ export interface EventRecord {
 
 export type WriterRequest =
   | { readonly kind: 'append'; readonly id: number; readonly hub: string; readonly enqueuedAtMs: number; readonly events: readonly EventRecord[] }
-  | {
-      readonly kind: 'checkpoint';
-      readonly id: number;
-      readonly hub: string;
-      readonly consumerGroup: string;
-      readonly partition: number;
-      readonly sequence: number;
-      readonly offset: number;
-      readonly updatedAt: string;
-    }
+  | ({ readonly kind: 'checkpoint'; readonly id: number } & Checkpoint)
   | { readonly kind: 'retention'; readonly id: number; readonly nowMs: number };
 
 export type ToWriter = { readonly type: 'requests'; readonly requests: readonly WriterRequest[] } | { readonly type: 'close' };
