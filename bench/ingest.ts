@@ -6,6 +6,8 @@
 //
 //   npm run bench:ingest -- [seconds per load, default 10]
 //   BENCH_PROFILE=/tmp/prof npm run bench:ingest -- 5    (also profiles the server)
+//   BENCH_LOADS=single,mqtt npm run bench:ingest -- 5      (only some loads; default all of
+//     single, batch, mqtt, mosquitto, jetstream)
 //
 // Every Rampart acknowledgement means "durable" (fsync'd with synchronous=full).
 // Mosquitto's PUBACK means "in memory"; JetStream's ack means "in the stream"
@@ -37,6 +39,14 @@ if (!Number.isInteger(SECONDS) || SECONDS < 2 || SECONDS > 600) {
 // Telemetry that passes the hubs' schemas, at full double precision: about 200 bytes each.
 const EVENT = JSON.stringify({ lat: 52.20531234567891, lon: 0.1218123456789123, speed: 11.527777777777779, heading: 187.23456789012346, odometer: 120345.12512345678, timestamp: '2026-06-01T10:00:00.000Z' });
 const DRONE_EVENT = JSON.stringify({ lat: 52.20531234567891, lon: 0.1218123456789123, altitude: 101.25, heading: 187.23456789012346, groundSpeed: 14.987654321, battery: 76.5, flightState: 'cruise', timestamp: '2026-06-01T10:00:00.000Z' });
+const LOAD_NAMES = ['single', 'batch', 'mqtt', 'mosquitto', 'jetstream'] as const;
+const LOADS = new Set((process.env['BENCH_LOADS'] ?? LOAD_NAMES.join(',')).split(',').map((name) => name.trim()));
+for (const name of LOADS) {
+  if (!(LOAD_NAMES as readonly string[]).includes(name)) {
+    process.stderr.write(`BENCH_LOADS: unknown load ${name} (known: ${LOAD_NAMES.join(', ')})\n`);
+    process.exit(2);
+  }
+}
 const HTTP_DEVICES = 32;
 const MQTT_CLIENTS = 32;
 const MQTT_WINDOW = 16;
@@ -141,7 +151,7 @@ async function benchRampart(): Promise<Result[]> {
   const results: Result[] = [];
   try {
     const single = Buffer.from(EVENT);
-    results.push(await timed('Rampart HTTP, 1 event/request', 'durable (fsync)', HTTP_DEVICES, async (w, record, until) => {
+    if (LOADS.has('single')) results.push(await timed('Rampart HTTP, 1 event/request', 'durable (fsync)', HTTP_DEVICES, async (w, record, until) => {
       const id = `bench-truck-${w}`;
       const url = new URL(`/truck-telemetry/publishers/${id}/messages`, server.urls.device);
       const headers = { authorization: httpToken(id), 'content-type': 'application/json' };
@@ -153,7 +163,7 @@ async function benchRampart(): Promise<Result[]> {
       }
     }));
     const batch = Buffer.from(JSON.stringify(Array.from({ length: 100 }, () => ({ Body: EVENT }))));
-    results.push(await timed('Rampart HTTP, batches of 100', 'durable (fsync)', 8, async (w, record, until) => {
+    if (LOADS.has('batch')) results.push(await timed('Rampart HTTP, batches of 100', 'durable (fsync)', 8, async (w, record, until) => {
       const id = `bench-truck-${w}`;
       const url = new URL(`/truck-telemetry/publishers/${id}/messages`, server.urls.device);
       const headers = { authorization: httpToken(id), 'content-type': 'application/vnd.microsoft.servicebus.json' };
@@ -164,7 +174,7 @@ async function benchRampart(): Promise<Result[]> {
         record(100, performance.now() - t);
       }
     }));
-    results.push(await mqttLoad('Rampart MQTT QoS 1', 'durable (fsync)', `mqtt://127.0.0.1:${mqttPort}`, (i) => {
+    if (LOADS.has('mqtt')) results.push(await mqttLoad('Rampart MQTT QoS 1', 'durable (fsync)', `mqtt://127.0.0.1:${mqttPort}`, (i) => {
       const id = `bench-drone-${i}`;
       const password = createSasToken({ resourceUri: `localhost/devices/${id}`, key: keys.get(id) ?? '', expiresAt: expiry, keyEncoding: 'base64' });
       return { clientId: id, username: `localhost/${id}/?api-version=2021-04-12`, password, topic: `devices/${id}/messages/events/` };
@@ -248,7 +258,11 @@ async function benchJetStream(): Promise<Result | string> {
   }
 }
 
-const results: Array<Result | string> = [...(await benchRampart()), await benchMosquitto(), await benchJetStream()];
+const results: Array<Result | string> = [
+  ...(LOADS.has('single') || LOADS.has('batch') || LOADS.has('mqtt') ? await benchRampart() : []),
+  ...(LOADS.has('mosquitto') ? [await benchMosquitto()] : []),
+  ...(LOADS.has('jetstream') ? [await benchJetStream()] : []),
+];
 const rate = (r: Result) => r.events / r.seconds;
 const mqtt = results.find((r): r is Result => typeof r !== 'string' && r.name.startsWith('Rampart MQTT'));
 process.stdout.write(`\ningest, ${SECONDS} s per load, ${EVENT.length}-byte (HTTP) and ${DRONE_EVENT.length}-byte (MQTT, JetStream) events, this machine (${(await import('node:os')).cpus().length} cores), server and load generator sharing it\n\n`);

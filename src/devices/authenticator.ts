@@ -11,7 +11,14 @@ import { DeviceAuthError } from './errors.ts';
 import { DeviceRegistry, KEY_NAMES, type DeviceKind, type KeyName } from './registry.ts';
 
 // Device authentication over the registry. Decrypted keys are held in memory
-// per device and revision; a verification result never is. A poll re-reads the
+// per device and revision, and so are the last few tokens that verified for
+// that device: a device on a keep-alive connection presents the same token with
+// every request, and re-computing its HMAC each time was most of the ingest
+// path's authentication cost. A remembered token is tied to the held revision:
+// any change to the device (disable, key rotation, removal) replaces the held
+// state and forgets every token with it, and a hit still checks the token's
+// expiry against the clock. The lookup is by the exact token string, so it can
+// only succeed for a token that already verified in full. A poll re-reads the
 // revision of every device held, so a change made by another process (the
 // CLI, another node) is noticed within a second; changes made through this
 // process's registry are re-checked at once.
@@ -20,6 +27,8 @@ import { DeviceRegistry, KEY_NAMES, type DeviceKind, type KeyName } from './regi
 // writers' clocks are not ours, so a timestamp watermark could miss a change.
 
 export const POLL_INTERVAL_MS = 500;
+/** Verified tokens remembered per device (a device rarely holds more than two live tokens). */
+const VERIFIED_PER_DEVICE = 4;
 const POLL_CHUNK = 500;
 
 type Credential = AuthenticatedDevice['credential'];
@@ -33,6 +42,8 @@ interface HeldDevice {
   /** HMAC keys built once per key and encoding (never the verification results). */
   readonly keys: Readonly<Record<KeyName, Readonly<Record<KeyEncoding, KeyObject>>>>;
   readonly thumbprints: ReadonlySet<string>;
+  /** Tokens that verified at this revision: `<resource>\n<encodings>\n<token>` → what they proved. */
+  readonly verified: Map<string, { readonly credential: KeyName; readonly expiresAt: number }>;
   /**
    * The revision from which each credential (and the enabled state) has been
    * unchanged: an AuthenticatedDevice checked at an earlier revision is stale.
@@ -95,6 +106,7 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
         enabled: device.status === 'enabled',
         keys: { primary: signingKeys(primaryKey), secondary: signingKeys(secondaryKey) },
         thumbprints: new Set(device.thumbprints),
+        verified: new Map(),
         since: { primary: 0, secondary: 0, certificate: 0, enabled: 0 },
       };
     } catch (error) {
@@ -149,7 +161,7 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
       since.certificate = after.revision;
       what.push('certificates changed');
     }
-    held.set(id, { ...after, since });
+    held.set(id, { ...after, since, verified: new Map() });
     if (what.length > 0) revoked(id, what.join(', '));
   }
 
@@ -196,6 +208,13 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
 
   return {
     async verifySas(token: string, resource: string, request: { readonly deviceId: string; readonly keyEncodings: readonly KeyEncoding[] }): Promise<AuthenticatedDevice> {
+      const remembered = held.get(request.deviceId);
+      const memo = `${resource}\n${request.keyEncodings.join(',')}\n${token}`;
+      const hit = remembered?.enabled === true ? remembered.verified.get(memo) : undefined;
+      if (remembered !== undefined && hit !== undefined) {
+        if (hit.expiresAt > nowSeconds()) return { id: remembered.id, kind: remembered.kind, depot: remembered.depot, credential: hit.credential, expiresAt: hit.expiresAt, revision: remembered.revision };
+        remembered.verified.delete(memo);
+      }
       const parsed = parse(token);
       const refusal = checkSasClaims(parsed, { requestedPath: resource, allowedHosts: config.sasHosts, nowSeconds: nowSeconds(), maxLifetimeSeconds: config.maxTokenLifetimeSeconds });
       if (refusal !== undefined) throw new DeviceAuthError(refusal, `token for ${parsed.resource.slice(0, 200)} refused for ${resource.slice(0, 200)}`);
@@ -210,6 +229,10 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
         }
       }
       if (credential === undefined) throw new DeviceAuthError('bad_signature', `signature does not match a key of ${device.id}${parsed.keyName === undefined ? '' : ` (skn ${parsed.keyName})`}`);
+      if (held.get(device.id) === device) {
+        if (device.verified.size >= VERIFIED_PER_DEVICE) device.verified.clear();
+        device.verified.set(memo, { credential, expiresAt: parsed.expiresAt });
+      }
       return { id: device.id, kind: device.kind, depot: device.depot, credential, expiresAt: parsed.expiresAt, revision: device.revision };
     },
 

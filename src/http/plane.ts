@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyInstance, type RawServerDefault } f
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PlaneConfig, PlaneName } from '../config/schema.ts';
-import type { Logger } from '../kernel/logger.ts';
+import { lazyChild, type Logger } from '../kernel/logger.ts';
 import { ConfigError, RampartError } from '../kernel/errors.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { createAddressMatcher } from './cidr.ts';
@@ -94,6 +94,10 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Route-level log options (none today) need a real child at once. The lazy
+    // logger offers every method Fastify and our hooks call, without being a pino instance.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- see lazyChild
+    childLoggerFactory: (parent, bindings, options) => (Object.keys(options).length > 0 ? parent.child(bindings, options) : lazyChild(parent as Logger, bindings)),
     serverFactory: (handler) => {
       const server = buildServer(name, config, options.clientCa, handler);
       server.prependListener('connection', (socket: Socket) => {

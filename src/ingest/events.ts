@@ -120,7 +120,10 @@ function parseJson(body: Uint8Array): { ok: true; value: unknown } | { ok: false
  * throws `ingest.invalid_event` (or `request.unsupported_media_type`) naming
  * the first problem. `index` is the event's place in a batch.
  */
-export function prepareEvent(publisher: string, candidate: CandidateEvent, rules: HubRules, limits: EventLimits, index?: number): EventInput {
+/** An event ready to append, with the JSON value its body held when it was checked as JSON. */
+export type PreparedEvent = EventInput & { readonly json?: unknown };
+
+export function prepareEvent(publisher: string, candidate: CandidateEvent, rules: HubRules, limits: EventLimits, index?: number): PreparedEvent {
   const { body } = candidate;
   if (body.byteLength === 0) throw invalidEvent('body is empty', index);
   if (body.byteLength > limits.maxEventBytes) throw invalidEvent(`body is ${body.byteLength} bytes; the limit is ${limits.maxEventBytes}`, index);
@@ -140,9 +143,11 @@ export function prepareEvent(publisher: string, candidate: CandidateEvent, rules
 
   const properties: Record<string, string> = { ...candidate.properties };
   let contentType: string;
+  let json: unknown;
   if (declaredJson || !rules.allowNonJson) {
     const parsed = parseJson(body);
     if (!parsed.ok) throw invalidEvent(parsed.problem, index);
+    json = parsed.value;
     const schema = telemetrySchema(rules.schema);
     const problem = schema?.firstProblem(parsed.value);
     if (problem !== undefined) {
@@ -155,6 +160,7 @@ export function prepareEvent(publisher: string, candidate: CandidateEvent, rules
     // Binary-capable hub and no declared type: JSON if it is JSON, bytes otherwise.
     const parsed = parseJson(body);
     contentType = parsed.ok ? JSON_MEDIA_TYPE : OCTET_STREAM;
+    if (parsed.ok) json = parsed.value;
   } else {
     contentType = candidate.contentType?.trim() ?? OCTET_STREAM;
   }
@@ -165,6 +171,7 @@ export function prepareEvent(publisher: string, candidate: CandidateEvent, rules
     properties,
     body,
     ...(candidate.messageId === undefined ? {} : { messageId: candidate.messageId }),
+    ...(json === undefined ? {} : { json }),
   };
 }
 

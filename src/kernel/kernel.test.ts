@@ -7,6 +7,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { errorCatalog, renderErrorsDoc } from './errors.ts';
 import { humanCode, newId, normalizeHumanCode, randomToken } from './ids.ts';
 import { acquireDataDirLock, lockHolder } from './lockfile.ts';
+import { createMemoryLogger, lazyChild } from './logger.ts';
 
 describe('error catalogue', () => {
   test('docs/ERRORS.md lists exactly the codes in the catalogue', () => {
@@ -78,5 +79,22 @@ describe('data directory lock', () => {
     } finally {
       dir.cleanup();
     }
+  });
+});
+
+describe('per-request logger', () => {
+  test('writes nothing below the level, and at it writes the bindings with secrets redacted', () => {
+    const { logger, lines } = createMemoryLogger('info');
+    const request = lazyChild(logger.child({ plane: 'device' }), { reqId: 'r-1' });
+    request.debug({ route: '/x' }, 'quiet');
+    request.trace('quieter');
+    assert.deepEqual(lines(), []);
+    assert.equal(request.level, 'info');
+    assert.equal(request.isLevelEnabled('debug'), false);
+    request.info({ token: 'SharedAccessSignature sr=a&sig=b', route: '/x' }, 'refused');
+    request.child({ step: 'two' }).warn('child line');
+    const [first, second] = lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual([first?.['plane'], first?.['reqId'], first?.['token'], first?.['route'], first?.['msg']], ['device', 'r-1', '[redacted]', '/x', 'refused']);
+    assert.deepEqual([second?.['reqId'], second?.['step'], second?.['msg']], ['r-1', 'two', 'child line']);
   });
 });

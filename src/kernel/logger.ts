@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { pino, type BaseLogger, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 
 export type Logger = PinoLogger;
@@ -82,4 +82,45 @@ export function createMemoryLogger(level = 'debug'): { logger: Logger; lines: ()
     logger: createLogger({ level, format: 'json', destination }),
     lines: () => chunks.join('').split('\n').filter((l) => l.length > 0),
   };
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** What a request handler's logger offers (a pino logger's level methods, child and level). */
+export type RequestLogger = BaseLogger & Pick<Logger, 'child' | 'isLevelEnabled' | 'bindings'>;
+type LogFn = (...args: unknown[]) => void;
+
+/**
+ * A per-request logger that becomes a real pino child only when a line at an
+ * enabled level is written. Building a child applies redaction to its
+ * bindings, which on the device plane (thousands of requests a second, almost
+ * none of them logged) cost more than the rest of the logging put together.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): RequestLogger {
+  let child: Logger | undefined;
+  const real = (): Logger => (child ??= parent.child(bindings));
+  const method = (level: Level): LogFn =>
+    function log(...args: unknown[]): void {
+      if (!parent.isLevelEnabled(level)) return;
+      real()[level](...(args as [string]));
+    };
+  const lazy = {
+    fatal: method('fatal'),
+    error: method('error'),
+    warn: method('warn'),
+    info: method('info'),
+    debug: method('debug'),
+    trace: method('trace'),
+    silent: () => undefined,
+    child: (more: Record<string, unknown>, options?: object) => real().child(more, options),
+    isLevelEnabled: (level: string) => parent.isLevelEnabled(level),
+    bindings: () => real().bindings(),
+    get level() {
+      return child?.level ?? parent.level;
+    },
+    set level(value: string) {
+      real().level = value;
+    },
+  };
+  return lazy as unknown as RequestLogger;
 }

@@ -1,5 +1,9 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { Format } from 'typebox/format';
+import { isRfc3339DateTime } from '../kernel/rfc3339.ts';
+
+const RFC3339_FORMAT = 'rfc3339-date-time';
 
 // The built-in telemetry schemas a hub can enforce (`hubs.<name>.schema`).
 // Units are SI where a device can choose (metres, metres per second), except
@@ -7,8 +11,11 @@ import { Compile } from 'typebox/compile';
 // refused: a firmware that starts sending something new is noticed, not
 // silently stored in a shape no consumer expects.
 
+// The date-time check runs once per event on the ingest path: a hand-written one (kernel/rfc3339.ts).
+Format.Set(RFC3339_FORMAT, isRfc3339DateTime);
+
 /** RFC 3339 with a zone, as devices send it; at most millisecond precision is meaningful. */
-const Timestamp = Type.String({ format: 'date-time', maxLength: 40, description: 'When the device took the reading (RFC 3339, with zone).' });
+const Timestamp = Type.String({ format: RFC3339_FORMAT, maxLength: 40, description: 'When the device took the reading (RFC 3339, with zone).' });
 const Latitude = Type.Number({ minimum: -90, maximum: 90, description: 'WGS 84 latitude, degrees.' });
 const Longitude = Type.Number({ minimum: -180, maximum: 180, description: 'WGS 84 longitude, degrees.' });
 const Heading = Type.Number({ minimum: 0, exclusiveMaximum: 360, description: 'Course over ground, degrees clockwise from true north, [0, 360).' });

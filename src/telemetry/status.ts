@@ -1,3 +1,4 @@
+import { isRfc3339DateTime } from '../kernel/rfc3339.ts';
 import type { EventInput, EventLog } from '../stream/event-log.ts';
 
 // What the console's live map shows for each device: when it was last heard
@@ -26,26 +27,42 @@ export interface DeviceLiveStatus {
 }
 
 const MAX_PARSED_BYTES = 16 * 1024;
+
+/** An appended event: its body, and the JSON value ingest already parsed from it, if any. */
+export type StatusEvent = Pick<EventInput, 'body'> & { readonly json?: unknown };
 const SEED_EVENTS_PER_PARTITION = 500;
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function readingOf(body: Uint8Array, receivedAt: string): DeviceReading | null {
-  if (body.length > MAX_PARSED_BYTES) return null;
-  let value: unknown;
+function parsedBody(event: StatusEvent): unknown {
+  if (event.json !== undefined) return event.json;
+  if (event.body.length > MAX_PARSED_BYTES) return undefined;
   try {
-    value = JSON.parse(Buffer.from(body).toString('utf8'));
+    return JSON.parse(Buffer.from(event.body).toString('utf8'));
   } catch {
-    return null;
+    return undefined;
   }
+}
+
+/** Already in the form toISOString() gives (most devices send it so): kept as sent. */
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isoTime(value: string, fallback: string): string {
+  if (CANONICAL_ISO.test(value) && isRfc3339DateTime(value)) return value;
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? fallback : new Date(parsed).toISOString();
+}
+
+function readingOf(event: StatusEvent, receivedAt: string): DeviceReading | null {
+  const value = parsedBody(event);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const v = value as Record<string, unknown>;
   const lat = numberOrNull(v['lat']);
   const lon = numberOrNull(v['lon']);
   if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
-  const timestamp = typeof v['timestamp'] === 'string' && !Number.isNaN(Date.parse(v['timestamp'])) ? new Date(v['timestamp']).toISOString() : receivedAt;
+  const timestamp = typeof v['timestamp'] === 'string' ? isoTime(v['timestamp'], receivedAt) : receivedAt;
   return {
     lat,
     lon,
@@ -67,12 +84,12 @@ export class DeviceStatusBoard {
   }
 
   /** After an acknowledged append: the device's last event of the request. */
-  record(deviceId: string, hub: string, events: readonly Pick<EventInput, 'body'>[], receivedAt: Date): void {
+  record(deviceId: string, hub: string, events: readonly StatusEvent[], receivedAt: Date): void {
     const last = events.at(-1);
     if (last === undefined) return;
     const at = receivedAt.toISOString();
     const previous = this.#latest.get(deviceId);
-    const reading = readingOf(last.body, at) ?? previous?.reading ?? null;
+    const reading = readingOf(last, at) ?? previous?.reading ?? null;
     if (previous === undefined && this.#latest.size >= this.#maxDevices) return;
     this.#latest.set(deviceId, { hub, receivedAt: at, reading });
   }

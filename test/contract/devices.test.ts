@@ -193,6 +193,32 @@ for (const target of DATABASE_TARGETS) {
       }
     });
 
+    test('a token that verified is remembered only until the device changes or the token expires', async () => {
+      const { device, primaryKey, secondaryKey } = await registry.add(newDevice(), change);
+      const id = device.id;
+      const sameToken = await referenceToken({ uri: `https://${HOST}/drone-telemetry/publishers/${id}`, key: primaryKey, expiry: now() + 120, encoding: 'utf8' });
+      assert.equal((await verify(id, sameToken)).credential, 'primary');
+      assert.equal((await verify(id, sameToken)).credential, 'primary', 'the same string again (remembered)');
+      await assert.rejects(authenticator.verifySas(sameToken, `drone-telemetry/publishers/${id}x`, { deviceId: id, keyEncodings: ['utf8'] }), refusedFor('wrong_resource'), 'remembered for one resource only');
+      const flipped = sameToken.replace(/sig=([^&])/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+      await assert.rejects(verify(id, flipped), refusedFor('bad_signature'), 'a near miss is verified in full');
+
+      await registry.setStatus(id, 'disabled', change);
+      await authenticator.refresh();
+      await assert.rejects(verify(id, sameToken), refusedFor('disabled'), 'forgotten at disable');
+      await registry.setStatus(id, 'enabled', change);
+      await authenticator.refresh();
+      assert.equal((await verify(id, sameToken)).credential, 'primary');
+      await registry.rotateKey(id, 'primary', change);
+      await authenticator.refresh();
+      await assert.rejects(verify(id, sameToken), refusedFor('bad_signature'), 'forgotten at rotation');
+
+      const bySecondary = await referenceToken({ uri: `https://${HOST}/drone-telemetry/publishers/${id}`, key: secondaryKey, expiry: now() + 30, encoding: 'utf8' });
+      assert.equal((await verify(id, bySecondary)).credential, 'secondary');
+      clock.advance(30_000);
+      await assert.rejects(verify(id, bySecondary), refusedFor('expired'), 'a remembered token still expires');
+    });
+
     test('a disable by a second registry (another process) is noticed and reported within a second', async () => {
       const { device, primaryKey } = await registry.add(newDevice(), change);
       const id = device.id;

@@ -59,6 +59,7 @@ export class MqttConnection extends Duplex {
   #inbound: Parser = parser();
   #outbound: Parser | undefined;
   #held: Buffer[] = [];
+  #corked = false;
   readonly #unsubscribeCounts = new Map<number, number>();
   #ended = false;
 
@@ -76,11 +77,36 @@ export class MqttConnection extends Duplex {
     socket.on('error', (error) => this.destroy(error));
   }
 
+  /**
+   * Writes to the socket, coalescing everything written in one turn of the
+   * event loop into one system call: the broker writes each packet in pieces,
+   * and a group commit releases many PUBACKs at once.
+   */
+  #send(bytes: Buffer): boolean {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    return this.socket.write(bytes);
+  }
+
+  /** Sends what is held back now (before a DISCONNECT is followed by closing the socket). */
+  #flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.socket.uncork();
+  }
+
   /** Ends an MQTT 5 session with a reason code (MQTT 3.1.1 has no server DISCONNECT: the caller just closes). */
   sendDisconnect(reasonCode: number): void {
     if (this.#mode !== 'v5' || this.#ended || this.socket.destroyed) return;
     this.#ended = true;
-    this.socket.write(generate({ cmd: 'disconnect', reasonCode }, { protocolVersion: 5 }));
+    this.#send(generate({ cmd: 'disconnect', reasonCode }, { protocolVersion: 5 }));
+    this.#flush();
   }
 
   override _read(): void {
@@ -100,7 +126,7 @@ export class MqttConnection extends Duplex {
       else callback();
       return;
     }
-    if (this.socket.write(chunk)) callback();
+    if (this.#send(chunk)) callback();
     else this.socket.once('drain', () => callback());
   }
 
@@ -111,6 +137,7 @@ export class MqttConnection extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.socket.removeAllListeners('data');
+    this.#flush();
     if (error !== null || this.socket.destroyed) {
       this.socket.destroy();
     } else {
@@ -213,7 +240,7 @@ export class MqttConnection extends Duplex {
 
   #connectFromV5(packet: IConnectPacket): Packet | undefined {
     if (packet.properties?.authenticationMethod !== undefined) {
-      this.socket.write(generate({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.badAuthenticationMethod }, { protocolVersion: 5 }));
+      this.#send(generate({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.badAuthenticationMethod }, { protocolVersion: 5 }));
       this.#ended = true;
       this.destroy();
       return undefined;
@@ -250,7 +277,7 @@ export class MqttConnection extends Duplex {
     const outbound = parser({ protocolVersion: 4 });
     outbound.on('packet', (packet) => {
       const translated = this.#toV5(packet);
-      if (translated !== undefined && !this.socket.destroyed) this.socket.write(generate(translated, { protocolVersion: 5 }));
+      if (translated !== undefined && !this.socket.destroyed) this.#send(generate(translated, { protocolVersion: 5 }));
     });
     outbound.on('error', () => this.destroy());
     return outbound;
