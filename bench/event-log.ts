@@ -19,7 +19,7 @@ if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
   process.exit(2);
 }
 
-const HUB = { name: 'telemetry', partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824 };
+const HUB = { name: 'telemetry', partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824, schema: 'none', onInvalid: 'refuse', allowNonJson: true } as const;
 const BODY = Buffer.alloc(200, 0x61);
 
 interface Load {

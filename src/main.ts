@@ -6,7 +6,9 @@ import { registerConfig } from './cli/config.ts';
 import { registerDevice } from './cli/device.ts';
 import { registerKeys } from './cli/keys.ts';
 import { registerMigrate } from './cli/migrate.ts';
+import { registerReceipt } from './cli/receipt.ts';
 import { registerServe } from './cli/serve.ts';
+import { registerShipment } from './cli/shipment.ts';
 import { registerSimulate } from './cli/simulate.ts';
 import { registerUser } from './cli/user.ts';
 
@@ -29,7 +31,9 @@ registerKeys(program);
 registerBackup(program);
 registerUser(program);
 registerDevice(program);
+registerShipment(program);
 registerAudit(program);
+registerReceipt(program);
 registerSimulate(program);
 
 await program.parseAsync(process.argv);

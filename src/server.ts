@@ -12,6 +12,9 @@ import { ENCRYPTED_COLUMNS } from './crypto/encrypted-columns.ts';
 import { registerJwksRoute } from './crypto/jwks.routes.ts';
 import { Keyring, SIGNING_PURPOSES } from './crypto/keyring.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
+import { createDelivery, type Delivery } from './delivery/delivery.ts';
+import { registerDeliveryRoutes } from './delivery/delivery.routes.ts';
+import { createWebhooks, registerWebhookRoutes } from './delivery/webhooks/index.ts';
 import { createDeviceAuthenticator, type ClosableDeviceAuthenticator } from './devices/authenticator.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes.ts';
@@ -34,6 +37,8 @@ import { openDatabase, prepareSchema, type Database } from './storage/database.t
 import { openEmbeddedEventLog } from './stream/embedded/index.ts';
 import type { EventLog } from './stream/event-log.ts';
 import { eventLogPath, hubDefinitions } from './stream/hubs.ts';
+import { registerHubRoutes } from './telemetry/hubs.routes.ts';
+import { HubAdministration } from './telemetry/hubs.service.ts';
 import { registerTelemetryRoutes } from './telemetry/telemetry.routes.ts';
 import { DeviceStatusBoard } from './telemetry/status.ts';
 import { registerDeviceStatusRoute } from './telemetry/status.routes.ts';
@@ -63,6 +68,8 @@ export interface RunningRampart {
   readonly devices: ClosableDeviceAuthenticator;
   /** The registry the authenticator watches: changes made through it are re-checked at once. */
   readonly deviceRegistry: DeviceRegistry;
+  /** Depots, fleet and shipments (route planning and proof of delivery change shipments through `delivery.shipments.lifecycle`). */
+  readonly delivery: Delivery;
   /** The MQTT device listener, when `mqtt.enabled`. */
   readonly mqtt: MqttListener | undefined;
   /** Graceful stop: planes drain (up to shutdown.drainTimeoutMs), then the event log and the database close. */
@@ -122,12 +129,15 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
 
     // Load the common-password list now rather than on the first password change.
     logger.debug({ entries: commonPasswordCount() }, 'common-password list loaded');
-    const identity = createIdentity({ database, keyring, clock, config, deviceRegistry });
+    const identity = createIdentity({ database, keyring, clock, config, deviceRegistry, hubs: eventLog.hubs });
     await recordConfiguration(database, config, clock);
     const checkpointer = new AuditCheckpointer({ database, keyring, clock, logger, intervalSeconds: config.audit.checkpointIntervalSeconds, everyEntries: config.audit.checkpointEveryEntries });
     checkpointer.start();
     cleanup.push(() => checkpointer.stop());
     cleanup.push(startHousekeeping(identity, logger));
+    const webhooks = createWebhooks({ db: database.db, keyring, clock, logger: logger.child({ component: 'webhooks' }), settings: config.webhooks });
+    webhooks.dispatcher.start();
+    cleanup.push(() => webhooks.dispatcher.stop());
 
     const bootstrap = await ensureBootstrapAdmin(database.db, { username: config.bootstrap.adminUsername, ttlHours: config.bootstrap.setupCodeTtlHours, clock });
 
@@ -142,12 +152,16 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     await registerOpenApi(planes.app, packageJson.version);
     await registerIdentity(planes.app, identity);
     // After the identity layer, so its access control guards these routes.
-    registerTelemetryRoutes(planes.app.app, { eventLog, hubs: config.hubs });
+    registerHubRoutes(planes.app.app, { eventLog, administration: new HubAdministration({ db: database.db, eventLog, clock }) });
+    registerTelemetryRoutes(planes.app.app, { eventLog });
     registerDeviceStatusRoute(planes.app.app, { registry: deviceRegistry, status });
+    const delivery = createDelivery({ db: database.db, keyring, clock });
+    await registerDeliveryRoutes(planes.app.app, delivery);
+    registerWebhookRoutes(planes.app.app, webhooks);
     // One throttle and one failure recorder for both protocols: failures on either count against the address.
     const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });
     const recordFailure = createDeviceFailureRecorder({ eventLog, metrics, logger: logger.child({ component: 'ingest' }), clock, throttle });
-    await registerIngestRoutes(planes.device.app, { eventLog, authenticator: devices, throttle, recordFailure, lastSeen, status, metrics, hubs: config.hubs, ingest: config.ingest });
+    await registerIngestRoutes(planes.device.app, { eventLog, authenticator: devices, throttle, recordFailure, lastSeen, status, metrics, ingest: config.ingest });
     deps.extendPlanes?.(planes);
 
     const closePlanes = async () => {
@@ -162,7 +176,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     let mqtt: MqttListener | undefined;
     if (config.mqtt.enabled) {
       mqtt = await startMqttListener({
-        config: { mqtt: config.mqtt, ingest: config.ingest, hubs: config.hubs, devices: config.devices },
+        config: { mqtt: config.mqtt, ingest: config.ingest, devices: config.devices },
         authenticator: devices,
         eventLog,
         logger: logger.child({ component: 'mqtt' }),
@@ -197,6 +211,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
       eventLog,
       devices,
       deviceRegistry,
+      delivery,
       mqtt,
       stop: () => (stopped ??= unwind()),
     };

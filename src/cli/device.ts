@@ -67,7 +67,7 @@ async function withDevices<T>(program: Command, body: (ctx: DeviceContext) => Pr
   const { database, keyring } = await openForMaintenance(config);
   try {
     const registry = new DeviceRegistry({ db: database.db, keyring, clock: systemClock });
-    return await body({ registry, settings: { devices: config.devices, hubs: Object.keys(config.hubs) }, actor: await cliActor() });
+    return await body({ registry, settings: { devices: config.devices, hubs: new Set(Object.keys(config.hubs)) }, actor: await cliActor() });
   } finally {
     await database.close();
   }

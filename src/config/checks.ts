@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { NO_FLY_ZONE_NAME, polygonProblems } from '../delivery/planning/zones.ts';
 import { admitsEveryone, isLoopbackHost, isValidCidr, isValidIp } from '../http/cidr.ts';
 import { PLANE_NAMES, type RampartConfig } from './schema.ts';
 
@@ -78,10 +79,15 @@ export function findConfigProblems(config: RampartConfig): ConfigProblems {
     }
   }
   checkIdentity(config, invalid, insecure);
+  checkPlanning(config, invalid, insecure);
   const caFile = config.devices.clientCaFile;
   if (caFile !== undefined) {
     if (!existsSync(caFile)) invalid.push(`devices.clientCaFile: file ${caFile} does not exist`);
     if (config.planes.device.tls === undefined) invalid.push('devices.clientCaFile: client certificates need TLS on the device plane; set planes.device.tls.certFile and keyFile');
+  }
+  for (const cidr of config.webhooks.allowPrivateCidrs) {
+    if (!isValidCidr(cidr)) invalid.push(`webhooks.allowPrivateCidrs: "${cidr}" is not a CIDR range or IP address`);
+    else if (admitsEveryone(cidr)) insecure.push(`webhooks.allowPrivateCidrs: ${cidr} lets webhooks reach every internal address (SSRF); list only the receivers' ranges`);
   }
   return { invalid, insecure };
 }
@@ -110,6 +116,22 @@ function checkIdentity(config: RampartConfig, invalid: string[], insecure: strin
     else if (url !== undefined && url.protocol !== 'https:' && (config.env === 'production' || !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, '')))) {
       insecure.push(`identity.sso.${field}: ${sso[field]} is not HTTPS; only a provider on this machine in development may use plain HTTP`);
     }
+  }
+}
+
+function checkPlanning(config: RampartConfig, invalid: string[], insecure: string[]): void {
+  const { osrmUrl, noFlyZones } = config.planning;
+  if (osrmUrl !== '') {
+    const url = parseUrl(osrmUrl);
+    if (url === undefined || !['http:', 'https:'].includes(url.protocol)) invalid.push(`planning.osrmUrl: "${osrmUrl}" is not an http:// or https:// URL`);
+    else if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') invalid.push('planning.osrmUrl: give only the server\'s base URL, without credentials, query or fragment');
+    else if (config.env === 'production' && url.protocol === 'http:' && url.hostname !== 'localhost' && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) {
+      insecure.push(`planning.osrmUrl: ${osrmUrl} is plain HTTP beyond this machine; in production use https:// (or an OSRM server on loopback)`);
+    }
+  }
+  for (const [name, polygon] of Object.entries(noFlyZones)) {
+    if (!NO_FLY_ZONE_NAME.test(name)) invalid.push(`planning.noFlyZones: "${name}" is not a zone name (letters, digits, space, ".", "_", "-"; at most 64)`);
+    for (const problem of polygonProblems(polygon)) invalid.push(`planning.noFlyZones.${name}: ${problem}`);
   }
 }
 

@@ -36,6 +36,7 @@ export function renderConfigDoc(): string {
     '- the admin plane\'s `allow` list contains a `/0` range, or any `trustedProxies` does;',
     '- `keyring.masterKeyFile` is readable or writable by group or others;',
     '- in production, a PostgreSQL server that is not on this machine is reached without `sslmode=require` or stricter.',
+    '- in production, `planning.osrmUrl` is plain HTTP to a server that is not on this machine.',
     '',
   ];
   let section: string | undefined;

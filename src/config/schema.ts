@@ -45,6 +45,24 @@ function planeSchema(name: string, port: number, purpose: string) {
   );
 }
 
+/** Hub names: URL-safe, since they appear in device-plane paths and SAS resource URIs. Hubs created through the API follow the same rule. */
+export const HUB_NAME_PATTERN = '^[a-z][a-z0-9-]{0,49}$';
+
+/** One hub's settings, in `hubs.<name>` and in the hub administration API. */
+export const HubSettingsSchema = Type.Object(
+  {
+    partitions: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Partitions; a publisher\'s events always go to the same one.' }),
+    retentionHours: Type.Integer({ minimum: 1, maximum: 8760, default: 168, description: 'Events older than this are deleted.' }),
+    retentionMaxBytes: Type.Integer({ minimum: 1_048_576, maximum: 1_099_511_627_776, default: 1_073_741_824, description: 'Per partition: oldest events are deleted beyond this many body bytes.' }),
+    schema: Type.Enum(['drone', 'truck', 'none'], { default: 'none', description: 'Built-in JSON schema events are checked against.' }),
+    onInvalid: Type.Enum(['refuse', 'flag'], { default: 'refuse', description: 'An event failing the schema is refused (4xx), or stored with the property `rampart-schema-invalid`.' }),
+    allowNonJson: Type.Boolean({ default: false, description: 'Accept bodies that are not JSON (binary telemetry).' }),
+  },
+  { additionalProperties: false },
+);
+
+export type HubSettings = Static<typeof HubSettingsSchema>;
+
 export const ConfigSchema = Type.Object(
   {
     env: Type.Enum(['development', 'production'], {
@@ -168,18 +186,8 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {}, description: 'Device credentials.' },
     ),
     hubs: Type.Record(
-      Type.String({ pattern: '^[a-z][a-z0-9-]{0,49}$' }),
-      Type.Object(
-        {
-          partitions: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Partitions; a publisher\'s events always go to the same one.' }),
-          retentionHours: Type.Integer({ minimum: 1, maximum: 8760, default: 168, description: 'Events older than this are deleted.' }),
-          retentionMaxBytes: Type.Integer({ minimum: 1_048_576, maximum: 1_099_511_627_776, default: 1_073_741_824, description: 'Per partition: oldest events are deleted beyond this many body bytes.' }),
-          schema: Type.Enum(['drone', 'truck', 'none'], { default: 'none', description: 'Built-in JSON schema events are checked against.' }),
-          onInvalid: Type.Enum(['refuse', 'flag'], { default: 'refuse', description: 'An event failing the schema is refused (4xx), or stored with the property `rampart-schema-invalid`.' }),
-          allowNonJson: Type.Boolean({ default: false, description: 'Accept bodies that are not JSON (binary telemetry).' }),
-        },
-        { additionalProperties: false },
-      ),
+      Type.String({ pattern: HUB_NAME_PATTERN }),
+      HubSettingsSchema,
       {
         default: {
           'drone-telemetry': { partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824, schema: 'drone', onInvalid: 'refuse', allowNonJson: false },
@@ -227,12 +235,59 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'The embedded, durable, partitioned event log.' },
     ),
+    delivery: Type.Object(
+      {
+        proofRadiusMeters: Type.Integer({ minimum: 10, maximum: 5000, default: 150, description: 'A proof of delivery taken farther than this from the destination is recorded with `location_verified: false` (never refused, never silently accepted).' }),
+        maxPhotoBytes: Type.Integer({ minimum: 65_536, maximum: 26_214_400, default: 5_242_880, description: 'Largest doorstep photo (JPEG or PNG) accepted with a proof of delivery, in bytes before base64.' }),
+        maxSignatureBytes: Type.Integer({ minimum: 4096, maximum: 2_097_152, default: 262_144, description: 'Largest PNG rendering of a signature, in bytes before base64.' }),
+        maxImagePixels: Type.Integer({ minimum: 65_536, maximum: 50_000_000, default: 16_777_216, description: 'Most pixels (width × height, read from the image header before decoding) of a proof-of-delivery image.' }),
+        proofRetentionYears: Type.Integer({ minimum: 1, maximum: 30, default: 7, description: 'Years a proof of delivery\'s personal data (signer name, signature, photo) is kept before it is shredded; the signed receipt and the non-personal facts stay verifiable.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Proof of delivery: location check, image limits and retention.' },
+    ),
+    planning: Type.Object(
+      {
+        osrmUrl: Type.String({ default: '', description: 'Base URL of an OSRM server (`http://127.0.0.1:5000`) whose `table` service gives road distances and durations for route planning; empty plans with great-circle distances and `averageSpeedKmh`. Plain HTTP beyond loopback is refused in production.' }),
+        osrmTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'Time one OSRM request may take, body included; then planning fails with `planning.routing_failed`.' }),
+        averageSpeedKmh: Type.Integer({ minimum: 1, maximum: 200, default: 40, description: 'Average truck speed turning great-circle distances into driving times: when no OSRM server is configured, or when a caller falls back to great-circle planning.' }),
+        serviceMinutes: Type.Integer({ minimum: 0, maximum: 240, default: 5, description: 'Time spent at a stop that does not state its own service time.' }),
+        drone: Type.Object(
+          {
+            cruiseSpeedKmh: Type.Integer({ minimum: 10, maximum: 300, default: 54, description: 'Drone cruise speed, for a mission\'s estimated duration.' }),
+            cruiseAltitudeM: Type.Integer({ minimum: 10, maximum: 500, default: 100, description: 'Cruise altitude of drone missions, metres above the take-off point.' }),
+            rangeReservePercent: Type.Integer({ minimum: 0, maximum: 90, default: 20, description: 'Share of a drone\'s range kept in reserve: a round trip longer than the rest is refused.' }),
+          },
+          { additionalProperties: false, default: {}, description: 'Drone missions.' },
+        ),
+        noFlyZones: Type.Record(
+          Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$' }),
+          Type.Array(
+            Type.Array(Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })]), { minItems: 4, maxItems: 10_000 }),
+            { minItems: 1, maxItems: 100 },
+          ),
+          { default: {}, description: 'No-fly zones by name (letters, digits, space, `.`, `_`, `-`): GeoJSON Polygon coordinates (`[[[lon, lat], …]]`, the outer ring then any holes; each ring closed, at least 4 positions). A drone leg may not enter one.' },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'Route planning for trucks and drone missions.' },
+    ),
     audit: Type.Object(
       {
         checkpointIntervalSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'A signed checkpoint of the audit chain\'s head is written at least this often while entries arrive.' }),
         checkpointEveryEntries: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: '…and after this many entries, whichever comes first.' }),
       },
       { additionalProperties: false, default: {}, description: 'The tamper-evident audit trail.' },
+    ),
+    webhooks: Type.Object(
+      {
+        allowPrivateCidrs: Cidrs('CIDR ranges webhooks may reach although they are loopback, private (RFC 1918), CGNAT, link-local, unique-local or otherwise non-public; plain `http://` is allowed only to these. Empty: public HTTPS destinations only.', []),
+        timeoutMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 15_000, description: 'Time one delivery attempt may take, from connecting to the end of the response.' }),
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 10, description: 'Attempts per delivery before it is marked failed.' }),
+        baseBackoffSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Wait after the first failed attempt; each further failure doubles it (with random jitter).' }),
+        maxBackoffSeconds: Type.Integer({ minimum: 1, maximum: 604_800, default: 21_600, description: 'Longest wait between two attempts.' }),
+        pollIntervalMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'How often the dispatcher looks for deliveries that are due.' }),
+        maxResponseBytes: Type.Integer({ minimum: 0, maximum: 1_048_576, default: 65_536, description: 'Most bytes of a receiver\'s response read before the connection is closed (the body is discarded).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Outbound webhooks for shipment events (signed, retried, SSRF-guarded).' },
     ),
     shutdown: Type.Object(
       {

@@ -15,4 +15,9 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'totp_factors', idColumn: 'account_id', column: 'secret', purpose: 'secret' },
   { table: 'devices', idColumn: 'id', column: 'primary_key', purpose: 'secret' },
   { table: 'devices', idColumn: 'id', column: 'secondary_key', purpose: 'secret' },
+  { table: 'shipments', idColumn: 'id', column: 'recipient_name', purpose: 'personal' },
+  { table: 'shipments', idColumn: 'id', column: 'recipient_phone', purpose: 'personal' },
+  { table: 'shipments', idColumn: 'id', column: 'recipient_address', purpose: 'personal' },
+  { table: 'shipment_events', idColumn: 'id', column: 'note', purpose: 'personal' },
+  { table: 'webhook_endpoints', idColumn: 'id', column: 'secret', purpose: 'secret' },
 ];

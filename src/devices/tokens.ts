@@ -12,10 +12,15 @@ export const MIN_TOKEN_TTL_SECONDS = 60;
 
 export type TokenScope = 'http' | 'mqtt';
 
+/** Which hubs exist: a set of names, or the event log's live hub map. */
+export interface HubNames {
+  has(name: string): boolean;
+}
+
 export interface DeviceTokenSettings {
   readonly devices: RampartConfig['devices'];
-  /** Names of the configured hubs. */
-  readonly hubs: readonly string[];
+  /** The hubs an HTTP token may name: in the server, the event log's hubs (API-created ones included); in commands, the configured ones. */
+  readonly hubs: HubNames;
 }
 
 export interface DeviceTokenRequest {
@@ -49,7 +54,7 @@ export async function issueDeviceToken(registry: DeviceRegistry, settings: Devic
   const { device, primaryKey } = await registry.readKeys(id);
   if (device.status !== 'enabled') throw new RampartError('request.invalid', `device ${id} is disabled`, { publicDetail: 'The device is disabled; enable it first.' });
   const hub = request.hub ?? `${device.kind}-telemetry`;
-  if (request.scope === 'http' && !settings.hubs.includes(hub)) throw new RampartError('ingest.unknown_hub', `no hub ${hub}`, { publicDetail: `No hub named ${hub} is configured.` });
+  if (request.scope === 'http' && !settings.hubs.has(hub)) throw new RampartError('ingest.unknown_hub', `no hub ${hub}`, { publicDetail: `No hub named ${hub} exists.` });
   const resourceUri = request.scope === 'mqtt' ? `${host}/devices/${device.id}` : `https://${host}/${hub}/publishers/${device.id}`;
   const expiresAtSeconds = Math.floor(nowMs / 1000) + request.ttlSeconds;
   const token = createSasToken({ resourceUri, key: primaryKey, keyName: 'primary', expiresAt: expiresAtSeconds, keyEncoding: 'utf8' });

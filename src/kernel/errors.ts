@@ -173,6 +173,46 @@ export const errorCatalog = {
     title: 'Audit trail failed verification',
     description: 'The audit trail (or export) has been altered: an entry changed, deleted, inserted or moved, its end removed, or a checkpoint forged. The message names the first affected entry; `rampart audit verify` lists every finding. Investigate before trusting the trail.',
   },
+  'proof.invalid': {
+    status: 400,
+    title: 'Proof of delivery refused',
+    description: 'The proof-of-delivery submission breaks a rule its schema cannot express: too many signature points in total, a device time that is not a real date, an intent statement that is not one the app shows, or a value that is not canonical base64. `detail` names the field; nothing was stored.',
+  },
+  'proof.image_invalid': {
+    status: 400,
+    title: 'Image refused',
+    description: 'A proof-of-delivery image (signature rendering or photo) is not a PNG or JPEG, is not the type it was declared as (the bytes decide, not the label), is interlaced or has bytes after its end (PNG), or does not decode. `detail` names the image and the problem; nothing was stored.',
+  },
+  'proof.image_too_large': {
+    status: 413,
+    title: 'Image too large',
+    description: 'A proof-of-delivery image has more bytes than `delivery.maxPhotoBytes` / `delivery.maxSignatureBytes`, or more pixels than `delivery.maxImagePixels` (read from its header, before it is decoded). Resize it on the device and retry.',
+  },
+  'proof.receipt_not_genuine': {
+    status: 400,
+    title: 'Receipt not genuine',
+    description: 'The receipt is malformed, is not a Rampart proof-of-delivery receipt (`typ`, algorithm or claims), names a key that is not among the receipt keys given, or its signature does not verify: it was altered or not issued by this Rampart. The message says which.',
+  },
+  'proof.record_mismatch': {
+    status: 400,
+    title: 'Proof record does not match its receipt',
+    description: 'A proof-of-delivery record (or an image in an export) differs from what its receipt certifies: its content hash, a fact such as the tracking number or location, or its personal-data commitment. The record or image was altered after the receipt was issued.',
+  },
+  'proof.bundle_not_genuine': {
+    status: 400,
+    title: 'Proof export not genuine',
+    description: 'A proof-of-delivery export bundle is malformed, or its detached signature does not verify with a receipt key: it was altered after it was exported, or not exported by this Rampart.',
+  },
+  'proof.jwks_invalid': {
+    status: 500,
+    title: 'Receipt verification keys unreadable',
+    description: 'The keys given to verify a receipt are not a JWKS (`{"keys": [...]}`), include a private key, or include a malformed Ed25519 key. Use `rampart receipt jwks`, or the public keys saved from `/.well-known/jwks.json`.',
+  },
+  'proof.file_unreadable': {
+    status: 500,
+    title: 'Receipt file unreadable',
+    description: 'The file given to `rampart receipt verify` (or its `--jwks` file) could not be read, or holds neither a receipt (a compact JWS) nor a proof export bundle (JSON).',
+  },
   'identity.setup_code_invalid': {
     status: 401,
     title: 'Setup code invalid',
@@ -263,10 +303,50 @@ export const errorCatalog = {
     title: 'Not allowed for this device',
     description: 'Publisher policy: a device sends only as itself, only to hubs its token names, and only with its own id as partition key.',
   },
+  'webhook.not_found': {
+    status: 404,
+    title: 'Webhook endpoint not found',
+    description: 'No webhook endpoint with this id exists (or it was deleted).',
+  },
+  'webhook.delivery_not_found': {
+    status: 404,
+    title: 'Webhook delivery not found',
+    description: 'The endpoint has no delivery with this id.',
+  },
+  'webhook.url_refused': {
+    status: 400,
+    title: 'Webhook URL refused',
+    description: 'The URL is not an absolute `https://` URL, carries a user name or password, or targets an address webhooks may not reach (loopback, private, CGNAT, link-local and cloud metadata, unique-local, multicast, unspecified, reserved) that is not listed in `webhooks.allowPrivateCidrs`. Plain `http://` is allowed only to allow-listed addresses. `detail` says which rule.',
+  },
+  'webhook.delivery_pending': {
+    status: 409,
+    title: 'Delivery already pending',
+    description: 'The delivery is still queued or being attempted; only a delivered or failed delivery can be sent again.',
+  },
+  'webhook.event_invalid': {
+    status: 500,
+    title: 'Invalid webhook event',
+    description: 'A shipment event handed to the webhook queue does not match its schema (a programming error). The change that produced it is rolled back with it; the log names the field.',
+  },
   'ingest.unknown_hub': {
     status: 404,
     title: 'Unknown hub',
-    description: 'No event hub with this name is configured (see `hubs` in docs/CONFIG.md).',
+    description: 'No event hub with this name exists: none is configured (see `hubs` in docs/CONFIG.md) or was created through `POST /api/v1/hubs`.',
+  },
+  'hub.name_taken': {
+    status: 409,
+    title: 'Hub name taken',
+    description: 'The event log already holds a hub with this name: a configured one, one created earlier through the API, or one removed from the configuration whose events are still kept. Pick another name.',
+  },
+  'hub.configured': {
+    status: 409,
+    title: 'Hub is defined in the configuration',
+    description: 'This hub is named in the configuration (`hubs.<name>`), which is authoritative and re-applied at every start. Change it in the configuration instead of through the API.',
+  },
+  'hub.partitions_fixed': {
+    status: 409,
+    title: 'Partition count cannot change',
+    description: 'A hub keeps the partition count it was created with: a publisher\'s partition is a hash of its id modulo the count, so another count would move devices to other partitions and break the order of their events. Create a new hub instead.',
   },
   'ingest.invalid_event': {
     status: 400,
@@ -277,6 +357,106 @@ export const errorCatalog = {
     status: 429,
     title: 'Too many failed attempts',
     description: 'This source address failed authentication too often and is refused for a while (`Retry-After`).',
+  },
+  'depot.not_found': {
+    status: 404,
+    title: 'Depot not found',
+    description: 'No depot with this id exists, or it is outside the caller\'s depot scope.',
+  },
+  'depot.id_taken': {
+    status: 409,
+    title: 'Depot id taken',
+    description: 'Another depot already has this id. Depot ids are unique; dispatchers\' depot scopes and devices refer to them.',
+  },
+  'vehicle.not_found': {
+    status: 404,
+    title: 'Vehicle not found',
+    description: 'No vehicle with this id exists, or it belongs to a depot outside the caller\'s scope.',
+  },
+  'vehicle.id_taken': {
+    status: 409,
+    title: 'Vehicle id taken',
+    description: 'Another vehicle already has this id.',
+  },
+  'drone.not_found': {
+    status: 404,
+    title: 'Drone not found',
+    description: 'No drone with this id exists, or it belongs to a depot outside the caller\'s scope.',
+  },
+  'drone.id_taken': {
+    status: 409,
+    title: 'Drone id taken',
+    description: 'Another drone already has this id.',
+  },
+  'fleet.device_invalid': {
+    status: 409,
+    title: 'Device cannot be linked',
+    description: 'A vehicle links a registered device of kind `truck`, a drone one of kind `drone`, in the same depot and not linked to another vehicle or drone. `detail` says which rule failed.',
+  },
+  'driver.not_found': {
+    status: 404,
+    title: 'Driver not found',
+    description: 'No driver account with this id, or its home depot is outside the caller\'s scope.',
+  },
+  'driver.not_eligible': {
+    status: 409,
+    title: 'Not an eligible driver',
+    description: 'The account is not an active account with the `driver` role, has no driver profile, or its home depot is not the shipment\'s depot.',
+  },
+  'shipment.not_found': {
+    status: 404,
+    title: 'Shipment not found',
+    description: 'No shipment with this id, or one the caller may not see (another depot, or another driver\'s shipment).',
+  },
+  'shipment.invalid_transition': {
+    status: 409,
+    title: 'Status change not allowed',
+    description: 'The shipment\'s status does not allow this change (docs/OPERATIONS.md, "Shipments", has the status machine), or another change came first. Nothing was changed.',
+  },
+  'shipment.proof_required': {
+    status: 409,
+    title: 'Proof of delivery required',
+    description: 'A shipment becomes `delivered` only with its proof of delivery (signature, photo or PIN, as the shipment requires), never through the plain status endpoint.',
+  },
+  'shipment.not_editable': {
+    status: 409,
+    title: 'Shipment can no longer be changed',
+    description: 'Shipments out for delivery, delivered or returned cannot be edited; the delivery mode can be changed only before assignment.',
+  },
+  'shipment.outside_service_area': {
+    status: 400,
+    title: 'Destination outside the depot\'s service area',
+    description: 'The destination point lies outside the depot\'s service area polygon. Choose another depot or correct the coordinates.',
+  },
+  'shipment.reference_taken': {
+    status: 409,
+    title: 'Shipment reference taken',
+    description: 'Another shipment already carries this sender reference (references are unique, so importing a file twice is refused).',
+  },
+  'shipment.import_invalid': {
+    status: 422,
+    title: 'Import refused',
+    description: 'One or more CSV rows are invalid and nothing was imported. `rows` lists each problem by row number (1 is the first data row), column and message. Fix them, or import with `skipInvalid` to import only the valid rows.',
+  },
+  'tracking.rate_limited': {
+    status: 429,
+    title: 'Too many tracking requests',
+    description: 'This source address asked for tracking pages too often. Wait for `Retry-After` seconds.',
+  },
+  'planning.invalid_input': {
+    status: 400,
+    title: 'Planning input refused',
+    description: 'A route-planning or drone-mission request breaks a rule: a coordinate out of range, a duplicate stop id, a time without a zone, a window that ends before it starts, more stops than one route may hold, or a drone leg crossing the antimeridian. `detail` names each field; nothing was planned.',
+  },
+  'planning.routing_failed': {
+    status: 502,
+    title: 'Road routing failed',
+    description: 'The OSRM server (`planning.osrmUrl`) timed out, could not be reached, answered with an error code or an unreadable or oversized document, or found no road between some stops. Nothing is substituted silently: the caller may plan again with great-circle distances, and the plan then names that provider. The log has the reason.',
+  },
+  'planning.mission_refused': {
+    status: 422,
+    title: 'Drone mission refused',
+    description: 'The drone cannot fly this delivery: a straight leg enters a no-fly zone (or the depot or drop point lies in one), the round trip exceeds the drone\'s range less the reserve (`planning.drone.rangeReservePercent`), or the parcel is heavier than its payload limit. `reasons` lists every rule broken.',
   },
   'access.denied': {
     status: 403,

@@ -24,7 +24,7 @@ export async function prepareSimulatedFleet(options: {
 }): Promise<SimulatedDevice[]> {
   const registry = new DeviceRegistry({ db: options.database.db, keyring: options.keyring, clock: systemClock });
   const change = { actor: options.actor };
-  const settings = { devices: options.config.devices, hubs: Object.keys(options.config.hubs) };
+  const settings = { devices: options.config.devices, hubs: new Set(Object.keys(options.config.hubs)) };
   const ttlSeconds = Math.min(options.tokenSeconds, options.config.devices.maxTokenLifetimeSeconds);
   const wanted = [
     ...Array.from({ length: options.drones }, (_, i) => ({ id: simulatedId('drone', i + 1), kind: 'drone' as const })),

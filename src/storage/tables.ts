@@ -200,6 +200,133 @@ export interface DeviceTable {
   last_seen_at: Optional<string>;
 }
 
+export interface WebhookEndpointTable {
+  id: string;
+  name: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  /** Keyring ciphertext of the signing secret (`whsec_…`). */
+  secret: string;
+  status: 'enabled' | 'disabled';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** The exact JSON body sent and signed on every attempt. */
+  payload: string;
+  attempts: number;
+  next_attempt_at: string;
+  status: 'pending' | 'delivered' | 'failed';
+  last_status_code: Optional<number>;
+  /** Why the last attempt failed (never a secret, never the response body). */
+  last_error: Optional<string>;
+  last_attempt_at: Optional<string>;
+  created_at: string;
+  delivered_at: Optional<string>;
+}
+
+export interface DepotTable {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  /** GeoJSON Polygon as JSON text; null until drawn. */
+  service_area: Optional<string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export type FleetUnitStatus = 'active' | 'inactive';
+
+export interface VehicleTable {
+  id: string;
+  name: string;
+  depot_id: string;
+  /** A device of kind `truck` in the same depot. */
+  device_id: Optional<string>;
+  plate: Optional<string>;
+  max_payload_kg: number;
+  status: FleetUnitStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DroneTable {
+  id: string;
+  name: string;
+  depot_id: string;
+  /** A device of kind `drone` in the same depot. */
+  device_id: Optional<string>;
+  max_range_km: number;
+  max_payload_kg: number;
+  status: FleetUnitStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DriverProfileTable {
+  account_id: string;
+  home_depot_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ShipmentStatusColumn = 'created' | 'assigned' | 'out_for_delivery' | 'delivered' | 'failed' | 'returned';
+export type FailureReasonColumn = 'recipient_absent' | 'address_not_found' | 'refused' | 'damaged' | 'access_denied' | 'weather' | 'other';
+
+export interface ShipmentTable {
+  id: string;
+  tracking_number: string;
+  reference: Optional<string>;
+  depot_id: string;
+  /** Keyring ciphertexts (purpose `personal`), bound to the row. */
+  recipient_name: string;
+  recipient_phone: Optional<string>;
+  recipient_address: string;
+  dest_lat: number;
+  dest_lon: number;
+  weight_kg: number;
+  length_cm: Optional<number>;
+  width_cm: Optional<number>;
+  height_cm: Optional<number>;
+  mode: 'truck' | 'drone';
+  window_start: string;
+  window_end: string;
+  /** JSON array of `signature`, `photo`, `pin`. */
+  required_proof: string;
+  status: ShipmentStatusColumn;
+  failure_reason: Optional<FailureReasonColumn>;
+  assigned_driver_id: Optional<string>;
+  /** SHA-256 (hex) of the public tracking token. */
+  tracking_token_hash: string;
+  /** The last status change (or creation): the tracking page's "last update". */
+  last_event_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ShipmentEventTable {
+  id: string;
+  shipment_id: string;
+  seq: number;
+  /** null for the creation event. */
+  from_status: ShipmentStatusColumn | null;
+  to_status: ShipmentStatusColumn;
+  reason: FailureReasonColumn | null;
+  /** Keyring ciphertext (purpose `personal`), bound to the event row. */
+  note: string | null;
+  driver_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  at: string;
+}
+
 export interface Tables {
   keyring_state: KeyringStateTable;
   data_keys: DataKeyTable;
@@ -217,6 +344,14 @@ export interface Tables {
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointTable;
   devices: DeviceTable;
+  depots: DepotTable;
+  vehicles: VehicleTable;
+  drones: DroneTable;
+  driver_profiles: DriverProfileTable;
+  shipments: ShipmentTable;
+  shipment_events: ShipmentEventTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type { Generated };

@@ -1,16 +1,33 @@
 import { createHash } from 'node:crypto';
+import type { HubSettings } from '../config/schema.ts';
 
 // The event-log port. The embedded implementation (stream/embedded/, on its
 // own SQLite file) and later a NATS JetStream one both satisfy it and pass the
 // same contract suite (test/contract/event-log.test.ts).
 
-export interface HubDefinition {
+/**
+ * A hub's name and settings: partitions, retention (`retentionMaxBytes` is per
+ * partition, in body bytes) and the content rules ingest applies (`schema`,
+ * `onInvalid`, `allowNonJson`; see ingest/events.ts). What `hubs.<name>` in
+ * the configuration holds, and what createHub takes.
+ */
+export interface HubSpec extends Readonly<HubSettings> {
   readonly name: string;
-  readonly partitions: number;
-  readonly retentionHours: number;
-  /** Per partition, in body bytes. */
-  readonly retentionMaxBytes: number;
 }
+
+/** `config`: named in the configuration, which stays authoritative; `api`: created with createHub. */
+export type HubOrigin = 'config' | 'api';
+
+export interface HubDefinition extends HubSpec {
+  readonly origin: HubOrigin;
+  /** When the log first recorded the hub (ISO-8601). */
+  readonly createdAt: string;
+  /** When its settings last changed (ISO-8601). */
+  readonly updatedAt: string;
+}
+
+/** What updateHub may change: retention and content rules. `partitions` is accepted only unchanged. */
+export type HubChanges = Partial<Readonly<HubSettings>>;
 
 export interface EventInput {
   /** The device (or principal) that sent it; picks the partition. */
@@ -72,7 +89,25 @@ export interface RetentionReport {
 }
 
 export interface EventLog {
+  /**
+   * Every hub: the configured ones (origin `config`) and those created with
+   * createHub (origin `api`). Live: a hub created or changed is here, as its
+   * new definition, by the time the call's promise resolves.
+   */
   readonly hubs: ReadonlyMap<string, HubDefinition>;
+  /**
+   * Creates a hub with origin `api` and resolves once it is durable. Refuses a
+   * name the log already holds (`hub.name_taken`) and a name or settings the
+   * configuration would refuse (`request.invalid`).
+   */
+  createHub(spec: HubSpec): Promise<HubDefinition>;
+  /**
+   * Changes a hub created with createHub: retention and content rules. Refuses
+   * a configured hub (`hub.configured`: the configuration is authoritative) and
+   * a new partition count (`hub.partitions_fixed`: partitionFor would move
+   * publishers to other partitions and break their order).
+   */
+  updateHub(name: string, changes: HubChanges): Promise<HubDefinition>;
   /**
    * Appends events of one hub (any publishers) and resolves once they are
    * durable: the promise is the acknowledgement. Each publisher's events keep

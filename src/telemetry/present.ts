@@ -1,6 +1,6 @@
 import { isJsonContentType } from '../ingest/events.ts';
-import type { StoredEvent } from '../stream/event-log.ts';
-import type { EventView } from './telemetry.schema.ts';
+import type { HubDefinition, StoredEvent } from '../stream/event-log.ts';
+import type { EventView, HubView } from './telemetry.schema.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -25,4 +25,20 @@ export function presentEvent(event: StoredEvent): EventView {
     }
   }
   return { ...base, bodyEncoding: 'base64', body: Buffer.from(event.body).toString('base64') };
+}
+
+/** A hub as the API shows it: its origin and every setting. */
+export function presentHub(hub: HubDefinition): HubView {
+  return {
+    name: hub.name,
+    origin: hub.origin,
+    partitions: hub.partitions,
+    retentionHours: hub.retentionHours,
+    retentionMaxBytes: hub.retentionMaxBytes,
+    schema: hub.schema,
+    onInvalid: hub.onInvalid,
+    allowNonJson: hub.allowNonJson,
+    createdAt: hub.createdAt,
+    updatedAt: hub.updatedAt,
+  };
 }

@@ -1,5 +1,4 @@
 import Type from 'typebox';
-import type { RampartConfig } from '../config/schema.ts';
 import type { PlaneApp } from '../http/plane.ts';
 import { ProblemSchema } from '../http/problem.ts';
 import { RampartError } from '../kernel/errors.ts';
@@ -12,7 +11,6 @@ import {
   CheckpointSchema,
   EventPageSchema,
   EventsQuery,
-  HubListSchema,
   PartitionInfoSchema,
   PartitionParams,
   StreamQuery,
@@ -21,12 +19,12 @@ import {
 
 // Reading the event hubs, on the app plane, for anyone holding
 // `telemetry.read` (administrators, dispatchers, service principals with that
-// scope): hubs and partitions, pages of events, a live stream, and
-// consumer-group checkpoints so a reader can resume where it stopped.
+// scope): partitions, pages of events, a live stream, and consumer-group
+// checkpoints so a reader can resume where it stopped. The list of hubs, and
+// creating and changing them, are in hubs.routes.ts.
 
 export interface TelemetryRouteDeps {
   readonly eventLog: EventLog;
-  readonly hubs: RampartConfig['hubs'];
   /** Comment line sent on an idle stream this often. Default 15 s. */
   readonly heartbeatMs?: number;
   /** A stream ends after this long and the client reconnects (re-authenticating). Default 5 min. */
@@ -72,20 +70,6 @@ export function registerTelemetryRoutes(app: PlaneApp, deps: TelemetryRouteDeps)
     if (partition >= hub.partitions) throw new RampartError('route.not_found', `hub ${name} has no partition ${partition}`, { publicDetail: `hub ${name} has partitions 0 to ${hub.partitions - 1}` });
     return hub;
   }
-
-  app.get(
-    '/api/v1/hubs',
-    { config: ACCESS, schema: { tags: ['telemetry'], summary: 'The event hubs: partitions and retention', response: { 200: HubListSchema, ...Errors } } },
-    () => ({
-      hubs: [...eventLog.hubs.values()].map((hub) => ({
-        name: hub.name,
-        partitions: hub.partitions,
-        retentionHours: hub.retentionHours,
-        retentionMaxBytes: hub.retentionMaxBytes,
-        schema: Object.hasOwn(deps.hubs, hub.name) ? (deps.hubs[hub.name]?.schema ?? 'none') : 'none',
-      })),
-    }),
-  );
 
   app.get(
     '/api/v1/hubs/:hub/partitions/:p',

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ManualClock, type Clock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
-import { partitionFor, type EventInput, type EventLog, type HubDefinition, type StoredEvent } from '../../src/stream/event-log.ts';
+import { partitionFor, type EventInput, type EventLog, type HubDefinition, type HubSpec, type StoredEvent } from '../../src/stream/event-log.ts';
 import { serviceSkipReason } from '../support/databases.ts';
 import { hasCode } from '../support/errors.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -12,7 +12,7 @@ import { tempDir } from '../support/tmp.ts';
 // A target hands out empty stores; a store can be opened again after close.
 
 interface EventLogStore {
-  open(hubs: readonly HubDefinition[], clock: Clock): Promise<EventLog>;
+  open(hubs: readonly HubSpec[], clock: Clock): Promise<EventLog>;
   cleanup(): Promise<void>;
 }
 
@@ -43,8 +43,15 @@ const EVENT_LOG_TARGETS: readonly EventLogTarget[] = [embeddedTarget];
 
 const HOUR = 3_600_000;
 
-function hub(name: string, overrides: Partial<HubDefinition> = {}): HubDefinition {
-  return { name, partitions: 4, retentionHours: 24, retentionMaxBytes: 1_073_741_824, ...overrides };
+function hub(name: string, overrides: Partial<HubSpec> = {}): HubSpec {
+  return { name, partitions: 4, retentionHours: 24, retentionMaxBytes: 1_073_741_824, schema: 'none', onInvalid: 'refuse', allowNonJson: false, ...overrides };
+}
+
+/** A hub's name and settings, without what the log adds (origin, times). */
+function specOf(definition: HubDefinition | undefined): HubSpec | undefined {
+  if (definition === undefined) return undefined;
+  const { name, partitions, retentionHours, retentionMaxBytes, schema, onInvalid, allowNonJson } = definition;
+  return { name, partitions, retentionHours, retentionMaxBytes, schema, onInvalid, allowNonJson };
 }
 
 function event(publisher: string, n: number, overrides: Partial<EventInput> = {}): EventInput {
@@ -73,7 +80,7 @@ function publisherIn(partition: number, partitions: number, prefix = 'dev'): str
 for (const target of EVENT_LOG_TARGETS) {
   describe(`event log contract: ${target.name}`, { skip: serviceSkipReason(target.skip) }, () => {
     /** Opens a fresh store with `hubs`, runs `body`, then closes and removes it. */
-    async function withLog(hubs: readonly HubDefinition[], body: (log: EventLog, clock: ManualClock, store: EventLogStore) => Promise<void>): Promise<void> {
+    async function withLog(hubs: readonly HubSpec[], body: (log: EventLog, clock: ManualClock, store: EventLogStore) => Promise<void>): Promise<void> {
       const store = await target.create();
       const clock = new ManualClock('2026-03-01T00:00:00.000Z');
       const log = await store.open(hubs, clock);
@@ -377,6 +384,179 @@ for (const target of EVENT_LOG_TARGETS) {
         const again = await store.open([hub('telemetry', { partitions: 4 }), hub('other', { partitions: 2 })], new ManualClock());
         assert.equal((await again.partitionInfo('telemetry', partitionFor('truck-1', 4))).lastSequence, 1);
         await again.close();
+      } finally {
+        await store.cleanup();
+      }
+    });
+
+    test('creates a hub at run time: in the live hubs map at once, appendable, and kept with origin api across reopen', async () => {
+      const store = await target.create();
+      const clock = new ManualClock('2026-03-01T00:00:00.000Z');
+      try {
+        const configured = [hub('telemetry')];
+        const log = await store.open(configured, clock);
+        const hubs = log.hubs;
+        assert.deepEqual({ ...hubs.get('telemetry') }, { ...configured[0], origin: 'config', createdAt: '2026-03-01T00:00:00.000Z', updatedAt: '2026-03-01T00:00:00.000Z' });
+        clock.advance(60_000);
+        const spec = hub('field', { partitions: 2, retentionHours: 12, retentionMaxBytes: 2_097_152, schema: 'truck', onInvalid: 'flag', allowNonJson: true });
+        const created = await log.createHub(spec);
+        assert.deepEqual({ ...created }, { ...spec, origin: 'api', createdAt: '2026-03-01T00:01:00.000Z', updatedAt: '2026-03-01T00:01:00.000Z' });
+        assert.deepEqual(hubs.get('field'), created, 'the map handed out before the call shows the new hub');
+        assert.deepEqual([...log.hubs.keys()], ['telemetry', 'field']);
+        const [position] = await log.append('field', [event('truck-1', 0)]);
+        assert.equal(position?.partition, partitionFor('truck-1', 2));
+        await log.close();
+
+        const again = await store.open(configured, clock);
+        try {
+          assert.deepEqual(again.hubs.get('field'), created, 'an API-created hub comes back from the log itself');
+          const [next] = await again.append('field', [event('truck-1', 1)]);
+          assert.deepEqual([next?.partition, next?.sequence], [position.partition, 2]);
+          assert.equal((await again.read('field', position.partition, { sequence: 1 }, 10)).length, 2);
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await store.cleanup();
+      }
+    });
+
+    test('refuses a hub whose name exists or that the configuration would refuse, creating nothing', async () => {
+      const store = await target.create();
+      const clock = new ManualClock();
+      try {
+        const log = await store.open([hub('telemetry')], clock);
+        await log.createHub(hub('field'));
+        const before = JSON.stringify([...log.hubs]);
+        await assert.rejects(log.createHub(hub('telemetry', { partitions: 2 })), hasCode('hub.name_taken', /telemetry/));
+        await assert.rejects(log.createHub(hub('field')), hasCode('hub.name_taken', /field/));
+        for (const name of ['', 'Upper', '1st', '-dash', 'has space', '../up', 'x'.repeat(51), 'caf\u00e9', 'a_b']) {
+          await assert.rejects(log.createHub(hub(name)), hasCode('request.invalid', /hub name/), JSON.stringify(name));
+        }
+        const bad: Array<[Record<string, unknown>, RegExp]> = [
+          [{ partitions: 0 }, /partitions/],
+          [{ partitions: 65 }, /partitions/],
+          [{ partitions: 1.5 }, /partitions/],
+          [{ retentionHours: 0 }, /retentionHours/],
+          [{ retentionHours: 8761 }, /retentionHours/],
+          [{ retentionMaxBytes: 1000 }, /retentionMaxBytes/],
+          [{ schema: 'bus' }, /schema must be one of "drone", "truck", "none"/],
+          [{ onInvalid: 'ignore' }, /onInvalid/],
+          [{ allowNonJson: 'yes' }, /allowNonJson/],
+          [{ colour: 'red' }, /unknown hub setting "colour"/],
+          [{ origin: 'config' }, /unknown hub setting "origin"/],
+        ];
+        for (const [overrides, why] of bad) {
+          await assert.rejects(log.createHub({ ...hub('other'), ...overrides }), hasCode('request.invalid', why), JSON.stringify(overrides));
+        }
+        const incomplete: Record<string, unknown> = { ...hub('other') };
+        delete incomplete['allowNonJson'];
+        await assert.rejects(log.createHub(incomplete as unknown as HubSpec), hasCode('request.invalid', /allowNonJson/));
+        const race = await Promise.allSettled([log.createHub(hub('dup')), log.createHub(hub('dup', { partitions: 8 }))]);
+        assert.deepEqual(race.map((r) => r.status), ['fulfilled', 'rejected'], 'one of two concurrent creates wins');
+        assert.equal(log.hubs.get('dup')?.partitions, 4);
+        const after = JSON.parse(JSON.stringify([...log.hubs])) as Array<[string, unknown]>;
+        assert.deepEqual(JSON.stringify(after.filter(([name]) => name !== 'dup')), before, 'refused creates changed nothing');
+        await log.close();
+        const reopened = await store.open([hub('telemetry')], clock);
+        assert.deepEqual([...reopened.hubs.keys()], ['telemetry', 'field', 'dup'], 'nothing refused was written');
+        await reopened.close();
+      } finally {
+        await store.cleanup();
+      }
+    });
+
+    test('changes an API-created hub\'s retention and content rules, never its partition count, never a configured hub', async () => {
+      const store = await target.create();
+      const clock = new ManualClock('2026-03-01T00:00:00.000Z');
+      try {
+        const log = await store.open([hub('telemetry')], clock);
+        const created = await log.createHub(hub('field', { partitions: 2 }));
+        clock.advance(1000);
+        const changed = await log.updateHub('field', { retentionHours: 2, retentionMaxBytes: 4_194_304, schema: 'drone', onInvalid: 'flag', allowNonJson: true });
+        assert.deepEqual({ ...changed }, {
+          ...created,
+          retentionHours: 2,
+          retentionMaxBytes: 4_194_304,
+          schema: 'drone',
+          onInvalid: 'flag',
+          allowNonJson: true,
+          updatedAt: '2026-03-01T00:00:01.000Z',
+        });
+        assert.deepEqual(log.hubs.get('field'), changed);
+        assert.equal((await log.updateHub('field', { partitions: 2, retentionHours: 3 })).retentionHours, 3, 'an unchanged count is accepted');
+
+        const settled = log.hubs.get('field');
+        const telemetry = log.hubs.get('telemetry');
+        await assert.rejects(log.updateHub('field', { partitions: 4 }), hasCode('hub.partitions_fixed', /2 partitions/, /break the order/));
+        await assert.rejects(log.updateHub('telemetry', { retentionHours: 1 }), hasCode('hub.configured', /change it in the configuration/));
+        await assert.rejects(log.updateHub('nope', { retentionHours: 1 }), hasCode('ingest.unknown_hub'));
+        for (const changes of [{}, { retentionHours: 0 }, { schema: 'bus' }, { name: 'renamed' }, { origin: 'config' }, { allowNonJson: 1 }]) {
+          await assert.rejects(log.updateHub('field', changes as never), hasCode('request.invalid'), JSON.stringify(changes));
+        }
+        assert.deepEqual(log.hubs.get('field'), settled, 'refused changes changed nothing');
+        assert.deepEqual(log.hubs.get('telemetry'), telemetry);
+
+        // Changes made one after another each start from the last one's result.
+        await Promise.all([log.updateHub('field', { retentionHours: 5 }), log.updateHub('field', { schema: 'truck' })]);
+        assert.deepEqual([log.hubs.get('field')?.retentionHours, log.hubs.get('field')?.schema], [5, 'truck']);
+        await log.close();
+
+        const reopened = await store.open([hub('telemetry')], clock);
+        assert.deepEqual(reopened.hubs.get('field'), log.hubs.get('field'), 'the changes were stored');
+        await reopened.close();
+      } finally {
+        await store.cleanup();
+      }
+    });
+
+    test('retention follows a hub\'s settings as changed', async () => {
+      await withLog([], async (log, clock) => {
+        await log.createHub(hub('aged', { partitions: 1, retentionHours: 48 }));
+        for (let i = 0; i < 5; i++) await log.append('aged', [event('truck-1', i)]);
+        clock.advance(2 * HOUR);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 0 }, 'within 48 hours');
+        await log.updateHub('aged', { retentionHours: 1 });
+        assert.deepEqual(await log.enforceRetention(), { deleted: 4 }, 'past 1 hour: all but the newest');
+
+        await log.createHub(hub('sized', { partitions: 1 }));
+        for (let i = 0; i < 20; i++) await log.append('sized', [event('truck-1', i, { body: bytes(100_000) })]);
+        assert.deepEqual(await log.enforceRetention(), { deleted: 0 });
+        await log.updateHub('sized', { retentionMaxBytes: 1_048_576 });
+        assert.deepEqual(await log.enforceRetention(), { deleted: 10 });
+        assert.equal((await log.partitionInfo('sized', 0)).bytes, 1_000_000);
+      });
+    });
+
+    test('the configuration wins at start-up: configured settings and origin, even over a hub the API created', async () => {
+      const store = await target.create();
+      const clock = new ManualClock('2026-03-01T00:00:00.000Z');
+      try {
+        const first = await store.open([hub('telemetry'), hub('legacy', { partitions: 1 })], clock);
+        await first.createHub(hub('field', { partitions: 2, retentionHours: 10 }));
+        await first.append('legacy', [event('truck-1', 0)]);
+        await first.close();
+
+        clock.advance(HOUR);
+        const reconfigured = [hub('telemetry', { retentionHours: 48, schema: 'truck' }), hub('field', { partitions: 2, retentionHours: 5, onInvalid: 'flag' })];
+        const second = await store.open(reconfigured, clock);
+        try {
+          assert.deepEqual(specOf(second.hubs.get('telemetry')), reconfigured[0]);
+          assert.equal(second.hubs.get('telemetry')?.updatedAt, '2026-03-01T01:00:00.000Z');
+          assert.equal(second.hubs.get('telemetry')?.createdAt, '2026-03-01T00:00:00.000Z');
+          assert.deepEqual(specOf(second.hubs.get('field')), reconfigured[1]);
+          assert.equal(second.hubs.get('field')?.origin, 'config');
+          await assert.rejects(second.updateHub('field', { retentionHours: 1 }), hasCode('hub.configured'));
+          assert.equal(second.hubs.has('legacy'), false, 'a hub removed from the configuration is not served');
+          await assert.rejects(second.createHub(hub('legacy')), hasCode('hub.name_taken', /removed from the configuration/));
+          assert.equal(second.hubs.has('legacy'), false);
+        } finally {
+          await second.close();
+        }
+        await assert.rejects(store.open([hub('field', { partitions: 3 })], clock), hasCode('config.invalid', /field/, /2 partitions/));
+        const third = await store.open([hub('legacy', { partitions: 1 })], clock);
+        assert.equal((await third.partitionInfo('legacy', 0)).lastSequence, 1, 'configured again, its events are back');
+        await third.close();
       } finally {
         await store.cleanup();
       }

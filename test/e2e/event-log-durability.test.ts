@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
-import type { EventLog, HubDefinition, StoredEvent } from '../../src/stream/event-log.ts';
+import type { EventLog, HubSpec, StoredEvent } from '../../src/stream/event-log.ts';
 import { childEnv } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -15,7 +15,7 @@ import { tempDir } from '../support/tmp.ts';
 // by synchronous=FULL (docs/OPERATIONS.md), which a test cannot pull the plug on.
 
 const CHILD = fileURLToPath(new URL('../support/event-log-child.ts', import.meta.url));
-const HUB: HubDefinition = { name: 'telemetry', partitions: 4, retentionHours: 24, retentionMaxBytes: 1_073_741_824 };
+const HUB: HubSpec = { name: 'telemetry', partitions: 4, retentionHours: 24, retentionMaxBytes: 1_073_741_824, schema: 'none', onInvalid: 'refuse', allowNonJson: false };
 
 interface Ack {
   readonly publisher: string;

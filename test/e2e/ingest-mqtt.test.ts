@@ -43,6 +43,8 @@ describe('MQTT ingest', () => {
     getCheckpoint: (...args) => log.getCheckpoint(...args),
     putCheckpoint: (...args) => log.putCheckpoint(...args),
     enforceRetention: () => log.enforceRetention(),
+    createHub: (spec) => log.createHub(spec),
+    updateHub: (name, changes) => log.updateHub(name, changes),
     close: () => log.close(),
   });
   const telemetryCount = async () => (await f.events('drone-telemetry')).length + (await f.events('truck-telemetry')).length;

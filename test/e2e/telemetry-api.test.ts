@@ -87,10 +87,16 @@ describe('telemetry read API', () => {
   });
   after(() => rampart.stop());
 
-  test('lists the hubs with partitions, retention and schema', async () => {
+  test('lists the hubs with origin, partitions, retention and content rules', async () => {
     const listed = await admin.browser.get<{ hubs: Array<Record<string, unknown>> }>('/api/v1/hubs');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.hubs.find((h) => h['name'] === DRONES), { name: DRONES, partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824, schema: 'drone' });
+    const drones = listed.body.hubs.find((h) => h['name'] === DRONES);
+    assert.deepEqual(
+      { ...drones, createdAt: undefined, updatedAt: undefined },
+      { name: DRONES, origin: 'config', partitions: 4, retentionHours: 168, retentionMaxBytes: 1_073_741_824, schema: 'drone', onInvalid: 'refuse', allowNonJson: false, createdAt: undefined, updatedAt: undefined },
+    );
+    assert.equal(typeof drones?.['createdAt'], 'string');
+    assert.equal(listed.body.hubs.find((h) => h['name'] === BINARY)?.['allowNonJson'], true);
     assert.ok(listed.body.hubs.some((h) => h['name'] === 'security-events'));
   });
 

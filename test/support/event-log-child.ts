@@ -9,11 +9,11 @@
 import { systemClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
-import type { HubDefinition } from '../../src/stream/event-log.ts';
+import type { HubSpec } from '../../src/stream/event-log.ts';
 
 const [path, hubJson, writersArg] = process.argv.slice(2);
 if (path === undefined || hubJson === undefined) throw new Error('usage: event-log-child.ts <path> <hub JSON> [writers]');
-const hub = JSON.parse(hubJson) as HubDefinition;
+const hub = JSON.parse(hubJson) as HubSpec;
 const writers = Number(writersArg ?? 6);
 
 const log = await openEmbeddedEventLog({ path, hubs: [hub], clock: systemClock, synchronous: 'full', maxGroupEvents: 5000, logger: createMemoryLogger('warn').logger });

@@ -69,7 +69,9 @@ export class Browser {
       this.cookie = value.endsWith('=') ? undefined : value;
     }
     const text = await response.text();
-    const parsed = (text === '' ? {} : JSON.parse(text)) as T & { csrfToken?: string };
+    // Only JSON is parsed: CSV and other documents leave an empty body (use fetch for their text).
+    const json = (response.headers.get('content-type') ?? '').includes('json');
+    const parsed = (text === '' || !json ? {} : JSON.parse(text)) as T & { csrfToken?: string };
     if (typeof parsed.csrfToken === 'string') this.csrf = parsed.csrfToken;
     return { status: response.status, body: parsed, headers: response.headers };
   }

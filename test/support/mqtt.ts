@@ -13,6 +13,7 @@ import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { createMetrics, type Metrics } from '../../src/kernel/metrics.ts';
 import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
 import type { EventLog, StoredEvent } from '../../src/stream/event-log.ts';
+import { hubDefinitions } from '../../src/stream/hubs.ts';
 import { selfSignedCertificate } from './certs.ts';
 import { sqliteTarget, type OpenedDatabase } from './databases.ts';
 import { masterKey } from './keys.ts';
@@ -100,7 +101,7 @@ export async function startMqttFixture(options: FixtureOptions = {}): Promise<Mq
   const authenticator = createDeviceAuthenticator({ db: opened.database.db, keyring, clock, config: config.devices, logger, registry });
   const eventLog = await openEmbeddedEventLog({
     path: join(dir.path, 'events.db'),
-    hubs: Object.entries(config.hubs).map(([name, hub]) => ({ name, partitions: hub.partitions, retentionHours: hub.retentionHours, retentionMaxBytes: hub.retentionMaxBytes })),
+    hubs: hubDefinitions(config),
     clock,
     synchronous: 'normal',
     maxGroupEvents: 100,

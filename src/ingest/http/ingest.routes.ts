@@ -8,9 +8,9 @@ import type { PlaneApp } from '../../http/plane.ts';
 import { ProblemSchema } from '../../http/problem.ts';
 import { isRampartError, RampartError } from '../../kernel/errors.ts';
 import type { Metrics } from '../../kernel/metrics.ts';
-import type { EventInput, EventLog } from '../../stream/event-log.ts';
+import type { EventLog } from '../../stream/event-log.ts';
 import { authFailureReason, type DeviceFailureReason, type DeviceFailureRecorder } from '../auth-failures.ts';
-import { prepareEvent, type HubRules } from '../events.ts';
+import { prepareEvent, type HubRules, type PreparedEvent } from '../events.ts';
 import type { LastSeenRecorder } from '../last-seen.ts';
 import type { SourceThrottle } from '../source-throttle.ts';
 import { headerProperties, isBatch, parseBatch, parseBrokerPropertiesHeader } from './envelope.ts';
@@ -40,7 +40,6 @@ export interface IngestHttpDeps {
   /** The live view of devices for the console's map (optional). */
   readonly status?: DeviceStatusBoard;
   readonly metrics: Metrics;
-  readonly hubs: RampartConfig['hubs'];
   readonly ingest: RampartConfig['ingest'];
 }
 
@@ -108,8 +107,9 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
     const broker = parseBrokerPropertiesHeader(request.headers['brokerproperties']);
     if (broker.partitionKey !== undefined && broker.partitionKey !== deviceId) return refuse(request, reply, 'publisher_policy', deviceId);
 
-    const rules = Object.hasOwn(deps.hubs, hub) ? deps.hubs[hub] : undefined;
-    if (rules === undefined || !eventLog.hubs.has(hub)) throw new RampartError('ingest.unknown_hub', `no hub ${hub.slice(0, 50)}`, { publicDetail: 'no such event hub' });
+    // The live definitions: a hub created or changed through the API applies from the next request.
+    const rules = eventLog.hubs.get(hub);
+    if (rules === undefined) throw new RampartError('ingest.unknown_hub', `no hub ${hub.slice(0, 50)}`, { publicDetail: 'no such event hub' });
     // Bodies are stored as sent; a compressed one would be stored compressed and fail every check.
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
@@ -150,7 +150,7 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const limits = { maxEventBytes: deps.ingest.maxEventBytes };
         const publisher = state.device.id;
-        let events: EventInput[];
+        let events: PreparedEvent[];
         if (isBatch(request.headers['content-type'])) {
           const batch = parseBatch(body, deps.ingest.maxBatchEvents);
           const foreign = batch.findIndex((event) => event.partitionKey !== undefined && event.partitionKey !== publisher);

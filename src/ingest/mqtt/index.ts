@@ -30,7 +30,7 @@ import { deviceboundPrefix, encodePropertyBag, isOwnDeviceboundFilter } from './
 // devicebound topics, and forwarding re-checks that).
 
 export interface MqttListenerOptions {
-  readonly config: Pick<RampartConfig, 'mqtt' | 'ingest' | 'hubs' | 'devices'>;
+  readonly config: Pick<RampartConfig, 'mqtt' | 'ingest' | 'devices'>;
   readonly authenticator: DeviceAuthenticator;
   readonly eventLog: EventLog;
   readonly logger: Logger;
@@ -218,7 +218,7 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
         return;
       }
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      const decision = admitPublish(session.device, { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload }, { hubs: config.hubs, ingest, logHubs: eventLog.hubs });
+      const decision = admitPublish(session.device, { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload }, { hubs: eventLog.hubs, ingest });
       if (!decision.ok) {
         metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: decision.reason });
         logger.info({ deviceId: session.device.id, reason: decision.reason, detail: decision.detail }, 'MQTT publish refused; disconnecting');

@@ -1,8 +1,7 @@
 import type { RampartConfig } from '../../config/schema.ts';
 import type { AuthenticatedDevice } from '../../devices/auth.ts';
 import { isRampartError } from '../../kernel/errors.ts';
-import type { EventInput } from '../../stream/event-log.ts';
-import { prepareEvent } from '../events.ts';
+import { prepareEvent, type HubRules, type PreparedEvent } from '../events.ts';
 import { REASON } from './bridge.ts';
 import { parseTelemetryTopic } from './topics.ts';
 
@@ -24,7 +23,7 @@ export interface PublishRequest {
 }
 
 export type PublishDecision =
-  | { readonly ok: true; readonly hub: string; readonly event: EventInput }
+  | { readonly ok: true; readonly hub: string; readonly event: PreparedEvent }
   | {
       readonly ok: false;
       /** For metrics and logs. */
@@ -37,10 +36,9 @@ export type PublishDecision =
     };
 
 export interface PublishLimits {
-  readonly hubs: RampartConfig['hubs'];
+  /** The event log's live hub definitions (EventLog.hubs): hubs created or changed through the API included. */
+  readonly hubs: ReadonlyMap<string, HubRules>;
   readonly ingest: RampartConfig['ingest'];
-  /** Hubs the event log has. */
-  readonly logHubs: ReadonlyMap<string, unknown>;
 }
 
 const refuse = (reason: string, reasonCode: number, detail: string, publisherPolicy = false): PublishDecision => ({ ok: false, reason, reasonCode, publisherPolicy, detail });
@@ -55,8 +53,8 @@ export function admitPublish(device: AuthenticatedDevice, request: PublishReques
     return refuse('too_large', REASON.packetTooLarge, `body is ${request.payload.length} bytes; the limit is ${limits.ingest.maxEventBytes}`);
   }
   const hub = TELEMETRY_HUBS[device.kind];
-  const rules = Object.hasOwn(limits.hubs, hub) ? limits.hubs[hub] : undefined;
-  if (rules === undefined || !limits.logHubs.has(hub)) return refuse('ingest.unknown_hub', REASON.unspecified, `hub ${hub} is not configured`);
+  const rules = limits.hubs.get(hub);
+  if (rules === undefined) return refuse('ingest.unknown_hub', REASON.unspecified, `hub ${hub} is not configured`);
   const { contentType, messageId, properties } = message.value;
   try {
     const event = prepareEvent(device.id, { body: request.payload, contentType, properties, messageId }, rules, { maxEventBytes: limits.ingest.maxEventBytes });

@@ -6,6 +6,8 @@ import { foundation } from './0001_foundation.ts';
 import { identity } from './0002_identity.ts';
 import { audit } from './0003_audit.ts';
 import { devices } from './0004_devices.ts';
+import { delivery } from './0005_delivery.ts';
+import { webhooks } from './0006_webhooks.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -32,6 +34,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0002_identity': identity(types),
     '0003_audit': audit(types),
     '0004_devices': devices(types),
+    '0005_delivery': delivery(types),
+    '0006_webhooks': webhooks(types),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

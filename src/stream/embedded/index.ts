@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../../kernel/clock.ts';
 import { ConfigError, RampartError, StorageError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
-import type { Checkpoint, EventInput, EventLog, EventPosition, HubDefinition, PartitionInfo, ReadFrom, RetentionReport, StoredEvent } from '../event-log.ts';
+import type { Checkpoint, EventInput, EventLog, EventPosition, HubChanges, HubDefinition, HubSpec, PartitionInfo, ReadFrom, RetentionReport, StoredEvent } from '../event-log.ts';
+import { changedHub, checkHubSpec } from '../hubs.ts';
 import type { FromWriter, Head, SerializedError, ToWriter, WriterOptions, WriterRequest, WriterResult } from './protocol.ts';
 import { EventLogReader } from './reader.ts';
 import * as check from './validate.ts';
@@ -14,7 +15,8 @@ import * as check from './validate.ts';
 export interface EmbeddedEventLogOptions {
   /** The log's own SQLite file (config `eventLog.path`, default `<dataDir>/events.db`). */
   readonly path: string;
-  readonly hubs: readonly HubDefinition[];
+  /** The configured hubs; hubs created through the API are read from the file. */
+  readonly hubs: readonly HubSpec[];
   readonly clock: Clock;
   /** `full`: an acknowledged event survives power loss; `normal`: a process crash only. */
   readonly synchronous: 'full' | 'normal';
@@ -39,13 +41,15 @@ const key = (hub: string, partition: number) => `${hub}\u0000${partition}`;
 function toError(error: SerializedError): RampartError {
   if (error.code === 'config.invalid') return new ConfigError('config.invalid', [error.message]);
   if (error.code.startsWith('storage.')) return new StorageError(error.code, error.message);
-  return new RampartError(error.code, error.message);
+  return new RampartError(error.code, error.message, error.publicDetail === undefined ? {} : { publicDetail: error.publicDetail });
 }
 
 const unavailable = () => new RampartError('service.unavailable', 'the event log is closed');
 
 class EmbeddedEventLog implements EventLog {
   readonly hubs: ReadonlyMap<string, HubDefinition>;
+  /** The same map as `hubs`: changed in place, so every holder of `hubs` sees hubs as they are now. */
+  readonly #hubs: Map<string, HubDefinition>;
   readonly #worker: Worker;
   readonly #reader: EventLogReader;
   readonly #clock: Clock;
@@ -57,9 +61,12 @@ class EmbeddedEventLog implements EventLog {
   #outbox: WriterRequest[] = [];
   #nextId = 1;
   #state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
+  /** Hub changes run one after another, each computed from the definition the previous one left. */
+  #hubChanges: Promise<unknown> = Promise.resolve();
 
-  constructor(init: { hubs: ReadonlyMap<string, HubDefinition>; worker: Worker; reader: EventLogReader; clock: Clock; logger: Logger; heads: readonly Head[]; exited: Promise<void> }) {
+  constructor(init: { hubs: Map<string, HubDefinition>; worker: Worker; reader: EventLogReader; clock: Clock; logger: Logger; heads: readonly Head[]; exited: Promise<void> }) {
     this.hubs = init.hubs;
+    this.#hubs = init.hubs;
     this.#worker = init.worker;
     this.#reader = init.reader;
     this.#clock = init.clock;
@@ -85,11 +92,15 @@ class EmbeddedEventLog implements EventLog {
     if (records.length === 0) return [];
     const result = await this.#submit({ kind: 'append', id: this.#nextId++, hub, enqueuedAtMs: this.#clock.now().getTime(), events: records });
     if (result.kind !== 'append') throw new Error(`unexpected writer result ${result.kind}`);
+    // A batch's events share one enqueue time (unless clamped): format each distinct time once.
+    let lastMs = Number.NaN;
+    let lastIso = '';
+    const iso = (ms: number) => (ms === lastMs ? lastIso : ((lastMs = ms), (lastIso = new Date(ms).toISOString())));
     return result.positions.map(([partition, sequence, offset, enqueuedAtMs, duplicate]) => ({
       partition,
       sequence,
       offset,
-      enqueuedAt: new Date(enqueuedAtMs).toISOString(),
+      enqueuedAt: iso(enqueuedAtMs),
       duplicate: duplicate === 1,
     }));
   }
@@ -159,6 +170,22 @@ class EmbeddedEventLog implements EventLog {
     return stored;
   }
 
+  createHub(spec: HubSpec): Promise<HubDefinition> {
+    return this.#changeHub(() => {
+      const checked = checkHubSpec(spec);
+      if (this.#hubs.has(checked.name)) {
+        const detail = `a hub named ${checked.name} already exists${this.#hubs.get(checked.name)?.origin === 'config' ? ' (in the configuration)' : ''}`;
+        throw new RampartError('hub.name_taken', detail, { publicDetail: detail });
+      }
+      const now = this.#clock.now().toISOString();
+      return { change: 'create', definition: { ...checked, origin: 'api', createdAt: now, updatedAt: now } };
+    });
+  }
+
+  updateHub(name: string, changes: HubChanges): Promise<HubDefinition> {
+    return this.#changeHub(() => ({ change: 'update', definition: changedHub(check.hubOrThrow(this.#hubs, name), changes, this.#clock.now().toISOString()) }));
+  }
+
   async enforceRetention(): Promise<RetentionReport> {
     if (this.#state !== 'open') throw unavailable();
     const result = await this.#submit({ kind: 'retention', id: this.#nextId++, nowMs: this.#clock.now().getTime() });
@@ -180,6 +207,21 @@ class EmbeddedEventLog implements EventLog {
     this.#rejectWaiters(unavailable());
   }
 
+  /** Queues a hub change behind the previous one; `prepare` runs when its turn comes, against the hubs as they are then. */
+  #changeHub(prepare: () => { change: 'create' | 'update'; definition: HubDefinition }): Promise<HubDefinition> {
+    const run = this.#hubChanges.then(async () => {
+      const { change, definition } = prepare();
+      if (this.#state !== 'open') throw unavailable();
+      const result = await this.#submit({ kind: 'hub', id: this.#nextId++, change, definition });
+      if (result.kind !== 'hub') throw new Error(`unexpected writer result ${result.kind}`);
+      const stored = Object.freeze({ ...result.definition });
+      this.#hubs.set(stored.name, stored);
+      return stored;
+    });
+    this.#hubChanges = run.catch(() => undefined);
+    return run;
+  }
+
   /** Runs a synchronous read; `async` turns a refusal into a rejection. */
   async #reading<T>(body: () => T): Promise<T> {
     await Promise.resolve();
@@ -191,8 +233,10 @@ class EmbeddedEventLog implements EventLog {
     return new Promise((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(request.id, { resolve, reject });
-      // Calls made in the same tick travel to the worker in one message.
-      if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+      // Calls made in the same turn of the event loop (every request whose
+      // bytes arrived in one poll) travel to the worker in one message: each
+      // message costs a structured clone and a wake-up of the writer thread.
+      if (this.#outbox.length === 0) setImmediate(() => this.#flush());
       this.#outbox.push(request);
     });
   }
@@ -257,20 +301,23 @@ class EmbeddedEventLog implements EventLog {
 
 /**
  * Opens (creating if needed) the embedded event log and starts its writer
- * worker. Refuses a hub whose partition count differs from the one stored
- * (ConfigError 'config.invalid').
+ * worker. The configured hubs overrule what the file holds for the same
+ * names; hubs created through the API are served too. Refuses a hub whose
+ * partition count differs from the one stored (ConfigError 'config.invalid').
  */
 export async function openEmbeddedEventLog(options: EmbeddedEventLogOptions): Promise<EventLog> {
-  const hubs = new Map<string, HubDefinition>();
+  // The configuration's schema checked the settings' ranges; what matters here is what the writer relies on.
+  const configured = new Map<string, HubSpec>();
   for (const hub of options.hubs) {
-    if (hubs.has(hub.name)) throw new ConfigError('config.invalid', [`hub ${hub.name} is defined twice`]);
+    if (configured.has(hub.name)) throw new ConfigError('config.invalid', [`hub ${hub.name} is defined twice`]);
     if (!Number.isSafeInteger(hub.partitions) || hub.partitions < 1) throw new ConfigError('config.invalid', [`hubs.${hub.name}.partitions must be an integer ≥ 1`]);
-    hubs.set(hub.name, { ...hub });
+    const { name, partitions, retentionHours, retentionMaxBytes, schema, onInvalid, allowNonJson } = hub;
+    configured.set(name, { name, partitions, retentionHours, retentionMaxBytes, schema, onInvalid, allowNonJson });
   }
   if (!Number.isSafeInteger(options.maxGroupEvents) || options.maxGroupEvents < 1) throw new ConfigError('config.invalid', ['eventLog.maxGroupEvents must be an integer ≥ 1']);
   const workerData: WriterOptions = {
     path: options.path,
-    hubs: [...hubs.values()],
+    hubs: [...configured.values()],
     synchronous: options.synchronous,
     maxGroupEvents: options.maxGroupEvents,
     openedAt: options.clock.now().toISOString(),
@@ -296,5 +343,6 @@ export async function openEmbeddedEventLog(options: EmbeddedEventLogOptions): Pr
     await exited;
     throw new StorageError('storage.unavailable', `cannot open event log ${options.path} for reading: ${(error as Error).message}`, { cause: error });
   }
+  const hubs = new Map(first.hubs.map((hub) => [hub.name, Object.freeze({ ...hub })]));
   return new EmbeddedEventLog({ hubs, worker, reader, clock: options.clock, logger: options.logger, heads: first.heads, exited });
 }

@@ -12,7 +12,7 @@ const isCount = (value: unknown): value is number => Number.isSafeInteger(value)
 
 export function hubOrThrow(hubs: ReadonlyMap<string, HubDefinition>, name: string): HubDefinition {
   const hub = hubs.get(name);
-  if (hub === undefined) throw new RampartError('ingest.unknown_hub', `no event hub named ${JSON.stringify(name)} is configured`);
+  if (hub === undefined) throw new RampartError('ingest.unknown_hub', `no event hub named ${JSON.stringify(name)} exists`);
   return hub;
 }
 
@@ -73,5 +73,9 @@ export function eventRecordOrThrow(event: EventInput, index: number): EventRecor
   for (const value of Object.values(properties)) {
     if (typeof value !== 'string') throw refuse('property values must be strings');
   }
-  return { publisher: event.publisher, contentType: event.contentType, properties: JSON.stringify(properties), body: event.body, messageId: event.messageId ?? null };
+  // The record travels to the writer thread by structured clone, which copies a
+  // view's whole backing buffer: a body that is a slice of a socket read (up to
+  // 64 KiB) is copied down to its own bytes first.
+  const body = event.body.byteLength === event.body.buffer.byteLength ? event.body : new Uint8Array(event.body);
+  return { publisher: event.publisher, contentType: event.contentType, properties: JSON.stringify(properties), body, messageId: event.messageId ?? null };
 }

@@ -4,7 +4,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { partitionFor, type HubDefinition } from '../event-log.ts';
 import type { EventRecord, FromWriter, Head, PositionTuple, SerializedError, ToWriter, WriterOptions, WriterRequest, WriterResult } from './protocol.ts';
-import { firstSequenceAtLeast, prepareSchema, SchemaProblem, SQL, type EdgeRow } from './schema.ts';
+import { firstSequenceAtLeast, HUB_SQL, hubInsertValues, hubUpdateValues, prepareSchema, SchemaProblem, SQL, type EdgeRow } from './schema.ts';
 
 // The writer worker: the only connection that writes the event log. Requests
 // queue up while a commit is in flight; each turn takes everything queued (up
@@ -22,6 +22,8 @@ interface PartitionState {
   nextOffset: number;
   lastEnqueuedAtMs: number;
 }
+
+type HubRequest = Extract<WriterRequest, { kind: 'hub' }>;
 
 interface RetentionJob {
   readonly id: number;
@@ -48,8 +50,12 @@ class Writer {
   readonly #offsetAt: StatementSync;
   readonly #enqueuedAt: StatementSync;
   readonly #deleteRange: StatementSync;
+  readonly #last: StatementSync;
+  readonly #findHub: StatementSync;
+  readonly #insertHub: StatementSync;
+  readonly #updateHub: StatementSync;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, hubs: readonly HubDefinition[]) {
     this.#db = db;
     const columns = 'hub, partition, sequence, offset, enqueued_at, publisher, content_type, properties, body, message_id';
     this.#insert = db.prepare(`INSERT INTO events (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -67,20 +73,56 @@ class Writer {
     this.#offsetAt = db.prepare(SQL.offsetAt);
     this.#enqueuedAt = db.prepare(SQL.enqueuedAt);
     this.#deleteRange = db.prepare('DELETE FROM events WHERE hub = ? AND partition = ? AND sequence >= ? AND sequence < ?');
-    const last = db.prepare(SQL.last);
-    for (const hub of options.hubs) {
-      this.#hubs.set(hub.name, hub);
-      for (let partition = 0; partition < hub.partitions; partition++) {
-        const row = last.get(hub.name, partition) as (EdgeRow & { size: number }) | undefined;
-        this.#state.set(`${hub.name}\u0000${partition}`, {
-          hub: hub.name,
-          partition,
-          nextSequence: row === undefined ? 1 : row.sequence + 1,
-          nextOffset: row === undefined ? 0 : row.offset + row.size,
-          lastEnqueuedAtMs: row === undefined ? 0 : row.enqueued_at,
-        });
-      }
+    this.#last = db.prepare(SQL.last);
+    this.#findHub = db.prepare(HUB_SQL.find);
+    this.#insertHub = db.prepare(HUB_SQL.insert);
+    this.#updateHub = db.prepare(`${HUB_SQL.update} AND origin = 'api'`);
+    for (const hub of hubs) this.#serve(hub);
+  }
+
+  /** Starts serving a hub: its definition, and each partition's next position from the file. */
+  #serve(hub: HubDefinition): void {
+    this.#hubs.set(hub.name, hub);
+    for (let partition = 0; partition < hub.partitions; partition++) {
+      const row = this.#last.get(hub.name, partition) as (EdgeRow & { size: number }) | undefined;
+      this.#state.set(`${hub.name}\u0000${partition}`, {
+        hub: hub.name,
+        partition,
+        nextSequence: row === undefined ? 1 : row.sequence + 1,
+        nextOffset: row === undefined ? 0 : row.offset + row.size,
+        lastEnqueuedAtMs: row === undefined ? 0 : row.enqueued_at,
+      });
     }
+  }
+
+  /**
+   * Creates or changes a hub in its own transaction; memory follows only once
+   * it has committed, so retention and appends use the new definition from the
+   * next turn on.
+   */
+  changeHub(request: HubRequest): WriterResult {
+    const hub = request.definition;
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      if (request.change === 'create') {
+        if (this.#findHub.get(hub.name) !== undefined) {
+          const why = this.#hubs.has(hub.name) ? '' : ' (a hub removed from the configuration, whose events are kept)';
+          const detail = `the event log already holds a hub named ${hub.name}${why}`;
+          throw new SchemaProblem({ code: 'hub.name_taken', message: detail, publicDetail: detail });
+        }
+        this.#insertHub.run(...hubInsertValues(hub));
+      } else if (this.#updateHub.run(...hubUpdateValues(hub)).changes === 0) {
+        throw new Error(`hub ${hub.name} is not an API-created hub with ${hub.partitions} partitions`);
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      post({ type: 'log', level: 'warn', message: `event log hub ${request.change} refused`, fields: { hub: hub.name, err: String(error) } });
+      return { id: request.id, kind: 'failed', error: toSerialized(error) };
+    }
+    if (request.change === 'create') this.#serve(hub);
+    else this.#hubs.set(hub.name, hub);
+    return { id: request.id, kind: 'hub', definition: hub };
   }
 
   heads(): Head[] {
@@ -127,6 +169,8 @@ class Writer {
         return { id: request.id, kind: 'checkpoint' };
       case 'retention':
         throw new Error('retention requests are not part of a group');
+      case 'hub':
+        throw new Error('hub changes are not part of a group');
     }
   }
 
@@ -216,8 +260,8 @@ function openWriter(): Writer {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec('PRAGMA trusted_schema = OFF');
-    prepareSchema(db, options.path, options.hubs, options.openedAt);
-    return new Writer(db);
+    served = prepareSchema(db, options.path, options.hubs, options.openedAt);
+    return new Writer(db, served);
   } catch (error) {
     db.close();
     throw error;
@@ -231,6 +275,7 @@ const retention: RetentionJob[] = [];
 let closing = false;
 let scheduled = false;
 let writer: Writer;
+let served: HubDefinition[] = [];
 
 function schedule(): void {
   if (scheduled) return;
@@ -249,6 +294,8 @@ function takeGroup(): WriterRequest[] {
       retention.push(writer.startRetention(next.id, next.nowMs));
       continue;
     }
+    // A hub change commits alone, after the appends queued before it.
+    if (next.kind === 'hub') break;
     const size = next.kind === 'append' ? next.events.length : 1;
     if (group.length > 0 && events + size > options.maxGroupEvents) break;
     group.push(next);
@@ -258,26 +305,33 @@ function takeGroup(): WriterRequest[] {
   return group;
 }
 
+/** One batch of the oldest retention job; answers the job when it is done. */
+function retentionTurn(job: RetentionJob): void {
+  let more: boolean;
+  try {
+    more = !closing && writer.retentionStep(job);
+  } catch (error) {
+    retention.shift();
+    post({ type: 'results', results: [{ id: job.id, kind: 'failed', error: toSerialized(error) }], heads: [] });
+    more = true;
+  }
+  if (!more && retention[0] === job) {
+    retention.shift();
+    post({ type: 'log', level: 'info', message: 'event log retention finished', fields: { deleted: job.deleted, interrupted: closing } });
+    post({ type: 'results', results: [{ id: job.id, kind: 'retention', deleted: job.deleted }], heads: [] });
+  }
+}
+
 function pump(): void {
   scheduled = false;
-  const group = takeGroup();
-  if (group.length > 0) {
-    post({ type: 'results', ...writer.commitGroup(group) });
-  } else if (retention[0] !== undefined) {
-    const job = retention[0];
-    let more: boolean;
-    try {
-      more = !closing && writer.retentionStep(job);
-    } catch (error) {
-      retention.shift();
-      post({ type: 'results', results: [{ id: job.id, kind: 'failed', error: toSerialized(error) }], heads: [] });
-      more = true;
-    }
-    if (!more && retention[0] === job) {
-      retention.shift();
-      post({ type: 'log', level: 'info', message: 'event log retention finished', fields: { deleted: job.deleted, interrupted: closing } });
-      post({ type: 'results', results: [{ id: job.id, kind: 'retention', deleted: job.deleted }], heads: [] });
-    }
+  const first = queue[0];
+  if (first?.kind === 'hub') {
+    queue.shift();
+    post({ type: 'results', results: [writer.changeHub(first)], heads: [] });
+  } else {
+    const group = takeGroup();
+    if (group.length > 0) post({ type: 'results', ...writer.commitGroup(group) });
+    else if (retention[0] !== undefined) retentionTurn(retention[0]);
   }
   if (queue.length > 0 || retention.length > 0) {
     schedule();
@@ -295,7 +349,7 @@ try {
     else closing = true;
     schedule();
   });
-  post({ type: 'ready', heads: writer.heads() });
+  post({ type: 'ready', heads: writer.heads(), hubs: served });
 } catch (error) {
   post({ type: 'open_failed', error: toSerialized(error) });
   port.close();
