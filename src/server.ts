@@ -14,7 +14,12 @@ import { Keyring, SIGNING_PURPOSES } from './crypto/keyring.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { createDelivery, type Delivery } from './delivery/delivery.ts';
 import { registerDeliveryRoutes } from './delivery/delivery.routes.ts';
-import { createWebhooks, registerWebhookRoutes } from './delivery/webhooks/index.ts';
+import { registerDriverRoutes } from './delivery/driver/driver.routes.ts';
+import { createRoutes, routeEtaSource } from './delivery/routes/index.ts';
+import { registerRouteRoutes } from './delivery/routes/routes.routes.ts';
+import { startProofRetention } from './delivery/proofs/proofs.service.ts';
+import { proofSettings } from './delivery/proofs/settings.ts';
+import { createWebhooks, registerWebhookRoutes, webhookSink } from './delivery/webhooks/index.ts';
 import { createDeviceAuthenticator, type ClosableDeviceAuthenticator } from './devices/authenticator.ts';
 import { DeviceRegistry } from './devices/registry.ts';
 import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes.ts';
@@ -155,8 +160,14 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     registerHubRoutes(planes.app.app, { eventLog, administration: new HubAdministration({ db: database.db, eventLog, clock }) });
     registerTelemetryRoutes(planes.app.app, { eventLog });
     registerDeviceStatusRoute(planes.app.app, { registry: deviceRegistry, status });
-    const delivery = createDelivery({ db: database.db, keyring, clock });
+    let mqtt: MqttListener | undefined;
+    const delivery = createDelivery({ db: database.db, keyring, clock, eventSinks: [webhookSink], proof: proofSettings(config), etaFor: routeEtaSource(database.db) });
+    cleanup.push(startProofRetention(delivery.proofs.archive, logger.child({ component: 'proofs' })));
     await registerDeliveryRoutes(planes.app.app, delivery);
+    // Missions go out through the MQTT listener, which starts after the planes: looked up when one is sent.
+    const routes = createRoutes({ delivery, planning: config.planning, eventLog, sendToDevice: (deviceId, payload, properties) => mqtt?.sendToDevice(deviceId, payload, properties) ?? Promise.resolve(false) });
+    registerRouteRoutes(planes.app.app, routes);
+    registerDriverRoutes(planes.app.app, routes, { maxEventBytes: config.ingest.maxEventBytes });
     registerWebhookRoutes(planes.app.app, webhooks);
     // One throttle and one failure recorder for both protocols: failures on either count against the address.
     const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });
@@ -173,7 +184,6 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
       device: await planes.device.listen(),
       admin: await planes.admin.listen(),
     };
-    let mqtt: MqttListener | undefined;
     if (config.mqtt.enabled) {
       mqtt = await startMqttListener({
         config: { mqtt: config.mqtt, ingest: config.ingest, devices: config.devices },

@@ -15,7 +15,7 @@ export function registerReceipt(program: Command): void {
     .command('verify')
     .description('check offline that a receipt (compact JWS) or proof export bundle is genuine and unaltered; exit 1 if not')
     .argument('<file>', 'a receipt (as given to the customer) or an export bundle (JSON)')
-    .option('--jwks <file>', 'receipt public keys obtained apart from the file (`rampart receipt jwks`, or saved from /.well-known/jwks.json); required for a bare receipt, optional for a bundle (which carries its own)')
+    .option('--jwks <file>', 'receipt public keys obtained apart from the file (`rampart receipt jwks`, or saved from https://<app plane>/.well-known/rampart-receipt-keys.json); required for a bare receipt, optional for a bundle (which carries its own)')
     .action(
       action(async (file: string, options: { jwks?: string }) => {
         const [{ readFile, stat }, { RampartError }, proof] = await Promise.all([import('node:fs/promises'), import('../kernel/errors.ts'), import('../delivery/proof/index.ts')]);
@@ -47,7 +47,7 @@ export function registerReceipt(program: Command): void {
           throw new RampartError('proof.file_unreadable', `${file} holds neither a receipt (a compact JWS) nor an export bundle (JSON)`);
         }
         if (jwks === undefined) {
-          throw new RampartError('proof.file_unreadable', 'a receipt carries no keys: pass --jwks <file> with the receipt public keys (`rampart receipt jwks`, or saved from /.well-known/jwks.json)');
+          throw new RampartError('proof.file_unreadable', 'a receipt carries no keys: pass --jwks <file> with the receipt public keys (`rampart receipt jwks`, or saved from /.well-known/rampart-receipt-keys.json)');
         }
         const result = await proof.verifyReceipt(text, jwks);
         if (!result.ok) throw new RampartError('proof.receipt_not_genuine', `${file}: NOT GENUINE (${result.reason.replaceAll('_', ' ')}): ${result.message}`);

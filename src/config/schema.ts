@@ -240,7 +240,7 @@ export const ConfigSchema = Type.Object(
         proofRadiusMeters: Type.Integer({ minimum: 10, maximum: 5000, default: 150, description: 'A proof of delivery taken farther than this from the destination is recorded with `location_verified: false` (never refused, never silently accepted).' }),
         maxPhotoBytes: Type.Integer({ minimum: 65_536, maximum: 26_214_400, default: 5_242_880, description: 'Largest doorstep photo (JPEG or PNG) accepted with a proof of delivery, in bytes before base64.' }),
         maxSignatureBytes: Type.Integer({ minimum: 4096, maximum: 2_097_152, default: 262_144, description: 'Largest PNG rendering of a signature, in bytes before base64.' }),
-        maxImagePixels: Type.Integer({ minimum: 65_536, maximum: 50_000_000, default: 16_777_216, description: 'Most pixels (width × height, read from the image header before decoding) of a proof-of-delivery image.' }),
+        maxImagePixels: Type.Integer({ minimum: 65_536, maximum: 50_000_000, default: 2_000_000, description: 'Most pixels (width × height, read from the image header before decoding) of a proof-of-delivery image. Images are decoded on the server\'s main thread: about 0.2 s for 1600 × 1200, over 1 s for 12 megapixels; have the app downscale photos rather than raise this.' }),
         proofRetentionYears: Type.Integer({ minimum: 1, maximum: 30, default: 7, description: 'Years a proof of delivery\'s personal data (signer name, signature, photo) is kept before it is shredded; the signed receipt and the non-personal facts stay verifiable.' }),
       },
       { additionalProperties: false, default: {}, description: 'Proof of delivery: location check, image limits and retention.' },

@@ -20,4 +20,7 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'shipments', idColumn: 'id', column: 'recipient_address', purpose: 'personal' },
   { table: 'shipment_events', idColumn: 'id', column: 'note', purpose: 'personal' },
   { table: 'webhook_endpoints', idColumn: 'id', column: 'secret', purpose: 'secret' },
+  { table: 'shipments', idColumn: 'id', column: 'delivery_pin', purpose: 'personal' },
+  { table: 'proofs', idColumn: 'id', column: 'personal', purpose: 'personal' },
+  { table: 'proof_images', idColumn: 'id', column: 'bytes', purpose: 'personal' },
 ];

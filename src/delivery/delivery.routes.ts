@@ -2,15 +2,19 @@ import type { PlaneApp } from '../http/plane.ts';
 import type { Delivery } from './delivery.ts';
 import { registerDepotRoutes } from './depots/depots.routes.ts';
 import { registerFleetRoutes } from './fleet/fleet.routes.ts';
+import { registerProofRoutes } from './proofs/proofs.routes.ts';
+import { registerReceiptRoutes } from './proofs/receipts.routes.ts';
 import { registerShipmentRoutes } from './shipments/shipments.routes.ts';
 import { registerTransferRoutes } from './shipments/transfer.routes.ts';
 import { registerTrackingRoute } from './tracking/tracking.routes.ts';
 
-/** Depots, fleet, shipments, CSV transfer and public tracking on the app plane (after the access hook). */
+/** Depots, fleet, shipments, CSV transfer, proof of delivery, public tracking and receipt checks on the app plane (after the access hook). */
 export async function registerDeliveryRoutes(app: PlaneApp, delivery: Delivery): Promise<void> {
   registerDepotRoutes(app, delivery.depots);
   registerFleetRoutes(app, delivery.fleet);
   registerShipmentRoutes(app, delivery);
   await registerTransferRoutes(app, delivery);
+  registerProofRoutes(app, delivery);
   registerTrackingRoute(app, delivery);
+  await registerReceiptRoutes(app, delivery);
 }

@@ -3,6 +3,9 @@ import type { Clock } from '../kernel/clock.ts';
 import type { Db } from '../storage/database.ts';
 import { DepotRegistry } from './depots/depots.service.ts';
 import { FleetRegistry } from './fleet/fleet.service.ts';
+import { ProofIntake } from './proofs/intake.ts';
+import { ProofArchive } from './proofs/proofs.service.ts';
+import { DEFAULT_PROOF_SETTINGS, type ProofSettings } from './proofs/settings.ts';
 import type { ShipmentEventSink } from './shipments/events.ts';
 import { ShipmentLifecycle } from './shipments/lifecycle.ts';
 import type { EtaSource } from './shipments/shipments.query.ts';
@@ -21,6 +24,8 @@ export interface DeliveryOptions {
   readonly eventSinks?: readonly ShipmentEventSink[];
   /** ETA for the tracking page; none until routes exist. */
   readonly etaFor?: EtaSource;
+  /** Proof-of-delivery limits, receipt issuer and retention (proofSettings(config)); the defaults when absent. */
+  readonly proof?: ProofSettings;
 }
 
 export interface Delivery {
@@ -31,11 +36,14 @@ export interface Delivery {
   readonly fleet: FleetRegistry;
   readonly shipments: ShipmentService;
   readonly etaFor: EtaSource;
+  /** Proofs of delivery: taken from drivers (intake), then read, exported and shredded (archive). */
+  readonly proofs: { readonly intake: ProofIntake; readonly archive: ProofArchive; readonly settings: ProofSettings };
 }
 
 export function createDelivery(options: DeliveryOptions): Delivery {
   const { db, keyring, clock } = options;
   const lifecycle = new ShipmentLifecycle({ clock, keyring, sinks: options.eventSinks ?? [] });
+  const proof = options.proof ?? DEFAULT_PROOF_SETTINGS;
   return {
     db,
     keyring,
@@ -44,5 +52,6 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     fleet: new FleetRegistry({ db, clock }),
     shipments: new ShipmentService({ db, keyring, clock, lifecycle }),
     etaFor: options.etaFor ?? (() => Promise.resolve(null)),
+    proofs: { intake: new ProofIntake({ db, keyring, clock, lifecycle, settings: proof }), archive: new ProofArchive({ db, keyring, clock }), settings: proof },
   };
 }

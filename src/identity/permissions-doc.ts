@@ -28,8 +28,10 @@ const MEANING: Readonly<Record<(typeof PERMISSIONS)[number], string>> = {
   'fleet.manage': 'Add and change vehicles, drones and driver profiles (dispatchers: their depots)',
   'route.read': 'Read routes (drivers: their own; dispatchers: their depots)',
   'route.manage': 'Plan and change routes',
-  'pod.create': 'Submit proof of delivery for their own stops',
-  'pod.export': 'Export proof-of-delivery records',
+  'pod.create': 'Submit proof of delivery for their own shipments out for delivery',
+  'pod.read': 'Read proofs of delivery: facts, receipt, signer name and images (each read audited)',
+  'pod.export': 'Export a proof of delivery as a signed bundle (audited)',
+  'pod.shred': 'Shred a proof\'s personal data and images on an erasure request (audited)',
 };
 
 /** docs/PERMISSIONS.md: the matrix, generated from rbac.ts. */

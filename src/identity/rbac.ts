@@ -35,18 +35,20 @@ export const PERMISSIONS = [
   'route.read',
   'route.manage',
   'pod.create',
+  'pod.read',
   'pod.export',
+  'pod.shred',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Permissions that need a second factor proven within `identity.stepUpMinutes`. */
-export const STEP_UP: ReadonlySet<Permission> = new Set<Permission>(['user.role.assign', 'user.mfa.reset', 'device.key.reveal', 'keys.rotate', 'pod.export', 'service_principal.manage', 'webhook.secret.issue', 'shipment.export', 'hub.manage']);
+export const STEP_UP: ReadonlySet<Permission> = new Set<Permission>(['user.role.assign', 'user.mfa.reset', 'device.key.reveal', 'keys.rotate', 'pod.export', 'pod.shred', 'service_principal.manage', 'webhook.secret.issue', 'shipment.export', 'hub.manage']);
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: ['account.self', 'user.read', 'user.manage', 'user.role.assign', 'user.mfa.reset', 'session.manage', 'service_principal.manage', 'device.read', 'device.manage', 'device.key.reveal', 'keys.rotate', 'webhook.manage', 'webhook.secret.issue', 'telemetry.read', 'hub.manage', 'depot.read', 'depot.manage', 'fleet.read', 'fleet.manage', 'shipment.read', 'shipment.manage', 'shipment.recipient.read', 'shipment.progress', 'shipment.export'],
-  dispatcher: ['account.self', 'device.read', 'telemetry.read', 'shipment.read', 'shipment.manage', 'route.read', 'route.manage', 'pod.export', 'depot.read', 'fleet.read', 'fleet.manage', 'shipment.recipient.read', 'shipment.progress', 'shipment.export'],
+  admin: ['account.self', 'user.read', 'user.manage', 'user.role.assign', 'user.mfa.reset', 'session.manage', 'service_principal.manage', 'device.read', 'device.manage', 'device.key.reveal', 'keys.rotate', 'webhook.manage', 'webhook.secret.issue', 'telemetry.read', 'hub.manage', 'depot.read', 'depot.manage', 'fleet.read', 'fleet.manage', 'shipment.read', 'shipment.manage', 'shipment.recipient.read', 'shipment.progress', 'shipment.export', 'pod.read', 'pod.shred'],
+  dispatcher: ['account.self', 'device.read', 'telemetry.read', 'shipment.read', 'shipment.manage', 'route.read', 'route.manage', 'pod.read', 'pod.export', 'depot.read', 'fleet.read', 'fleet.manage', 'shipment.recipient.read', 'shipment.progress', 'shipment.export'],
   driver: ['account.self', 'route.read', 'shipment.read', 'pod.create', 'shipment.recipient.read', 'shipment.progress'],
-  auditor: ['account.self', 'audit.read', 'pod.export', 'depot.read', 'fleet.read', 'shipment.read'],
+  auditor: ['account.self', 'audit.read', 'pod.read', 'pod.export', 'depot.read', 'fleet.read', 'shipment.read'],
 };
 
 /** What a service principal's scope grants. Scopes name permissions directly; only these are grantable. */

@@ -206,12 +206,57 @@ export const errorCatalog = {
   'proof.jwks_invalid': {
     status: 500,
     title: 'Receipt verification keys unreadable',
-    description: 'The keys given to verify a receipt are not a JWKS (`{"keys": [...]}`), include a private key, or include a malformed Ed25519 key. Use `rampart receipt jwks`, or the public keys saved from `/.well-known/jwks.json`.',
+    description: 'The keys given to verify a receipt are not a JWKS (`{"keys": [...]}`), include a private key, or include a malformed Ed25519 key. Use `rampart receipt jwks`, or the receipt keys saved from `/.well-known/rampart-receipt-keys.json`.',
   },
   'proof.file_unreadable': {
     status: 500,
     title: 'Receipt file unreadable',
     description: 'The file given to `rampart receipt verify` (or its `--jwks` file) could not be read, or holds neither a receipt (a compact JWS) nor a proof export bundle (JSON).',
+  },
+  'proof.not_found': {
+    status: 404,
+    title: 'Proof of delivery not found',
+    description: 'No proof of delivery with this id (or for this shipment), or one of a shipment the caller may not see.',
+  },
+  'proof.not_out_for_delivery': {
+    status: 409,
+    title: 'Shipment not out for delivery',
+    description: 'A proof of delivery is accepted only for a shipment that is `out_for_delivery` with the submitting driver. It is already delivered (by another proof), or not yet on its way, or failed or returned. `detail` names its status; nothing was stored.',
+  },
+  'proof.idempotency_conflict': {
+    status: 409,
+    title: 'Idempotency key reused',
+    description: 'This driver already submitted a proof with this `idempotencyKey` but different content (or for another shipment). A retry must repeat the submission exactly; a new proof needs a new key. Nothing was stored.',
+  },
+  'proof.requirement_missing': {
+    status: 400,
+    title: 'Required proof missing',
+    description: 'The shipment requires a photo or a delivery PIN (`requiredProof`) and the submission has none, or it requires a PIN and none has been issued for it yet (`POST /api/v1/shipments/{id}/pin`). Nothing was stored.',
+  },
+  'proof.pin_mismatch': {
+    status: 400,
+    title: 'Wrong delivery PIN',
+    description: 'The PIN in the submission is not the shipment\'s. The attempt is counted and audited; after five wrong PINs proofs are refused until a new PIN is issued. Nothing else was stored.',
+  },
+  'proof.pin_locked': {
+    status: 409,
+    title: 'Delivery PIN locked',
+    description: 'Five wrong PINs were submitted for this shipment. A dispatcher must issue a new PIN (`POST /api/v1/shipments/{id}/pin`) and give it to the recipient.',
+  },
+  'proof.personal_data_shredded': {
+    status: 410,
+    title: 'Personal data shredded',
+    description: 'The images and personal data of this proof of delivery were shredded (retention expired, or an erasure request). The receipt and the non-personal facts still verify.',
+  },
+  'shipment.pin_not_possible': {
+    status: 409,
+    title: 'No PIN for this shipment',
+    description: 'A delivery PIN can be issued only for a shipment that is not yet delivered or returned.',
+  },
+  'receipt.rate_limited': {
+    status: 429,
+    title: 'Too many receipt checks',
+    description: 'This source address asked for receipt pages too often. Wait for `Retry-After` seconds.',
   },
   'identity.setup_code_invalid': {
     status: 401,
@@ -457,6 +502,61 @@ export const errorCatalog = {
     status: 422,
     title: 'Drone mission refused',
     description: 'The drone cannot fly this delivery: a straight leg enters a no-fly zone (or the depot or drop point lies in one), the round trip exceeds the drone\'s range less the reserve (`planning.drone.rangeReservePercent`), or the parcel is heavier than its payload limit. `reasons` lists every rule broken.',
+  },
+  'delivery_route.not_found': {
+    status: 404,
+    title: 'Delivery route not found',
+    description: 'No delivery route with this id (or for this driver and date), or one the caller may not see: another depot\'s for a depot-scoped dispatcher, another driver\'s for a driver.',
+  },
+  'delivery_route.stop_not_found': {
+    status: 404,
+    title: 'Route stop not found',
+    description: 'No stop with this id on the route, or one on a route the caller may not see.',
+  },
+  'delivery_route.not_editable': {
+    status: 409,
+    title: 'Route cannot be changed',
+    description: 'The route is completed or cancelled, the stop is no longer pending, the route is not in the status this step needs (started only when planned; stops visited only when in progress), or it changed meanwhile. `detail` says which; reload the route and try again.',
+  },
+  'delivery_route.shipment_unavailable': {
+    status: 409,
+    title: 'Shipment cannot go on this route',
+    description: 'A shipment given for a route is not in the route\'s depot, is not a truck delivery, is not waiting for assignment (created, or failed for another attempt), is already on an active route, or its window does not start on the route\'s date. `detail` names the shipment and the rule.',
+  },
+  'delivery_route.taken': {
+    status: 409,
+    title: 'Driver or vehicle already planned',
+    description: 'The driver or the vehicle already has a planned or in-progress route on this date, or the vehicle is inactive or in another depot.',
+  },
+  'delivery_route.over_capacity': {
+    status: 409,
+    title: 'Route over the vehicle\'s payload',
+    description: 'The parcels of the route weigh more than the vehicle\'s maximum payload.',
+  },
+  'delivery_route.nothing_to_plan': {
+    status: 409,
+    title: 'Nothing to plan',
+    description: 'Planning a depot\'s day needs unassigned truck shipments with windows on that date, and active drivers of the depot with active vehicles that have no route yet that day. `detail` says which is missing.',
+  },
+  'drone_mission.not_found': {
+    status: 404,
+    title: 'Drone mission not found',
+    description: 'No drone mission with this id, or one of a depot outside the caller\'s scope.',
+  },
+  'drone_mission.not_possible': {
+    status: 409,
+    title: 'No mission for this shipment or drone',
+    description: 'The shipment is not a drone delivery waiting for dispatch (created), already has a mission, or the drone is inactive, in another depot or has no device. `detail` says which.',
+  },
+  'drone_mission.not_connected': {
+    status: 409,
+    title: 'Drone not reachable',
+    description: 'The drone\'s device is not connected to the MQTT listener or has not subscribed to its device-bound topic (`devices/{id}/messages/devicebound/#`), or the listener is not running. Nothing was sent; the mission stays planned.',
+  },
+  'driver.location_rate_limited': {
+    status: 429,
+    title: 'Too many location pings',
+    description: 'This driver sent more location pings than `POST /api/v1/driver/location` accepts per minute. Wait for `Retry-After` seconds.',
   },
   'access.denied': {
     status: 403,

@@ -19,7 +19,7 @@ describe('error catalogue', () => {
 
   test('every code is namespaced, has an HTTP error status and a description', () => {
     for (const [code, spec] of Object.entries(errorCatalog)) {
-      assert.match(code, /^(internal|[a-z]+\.[a-z_]+)$/, code);
+      assert.match(code, /^(internal|[a-z][a-z_]*\.[a-z_]+)$/, code);
       assert.ok(spec.status >= 400 && spec.status <= 599, code);
       assert.ok(spec.description.length > 20, code);
     }

@@ -54,7 +54,7 @@ describe('backup and restore', () => {
       const folder = join(dir.path, 'backup-1');
       const phases = new Set<string>();
       const manifest = await createBackup(folder, { config, masterKey: key, clock: systemClock, onProgress: (p) => phases.add(p.phase) });
-      assert.deepEqual(manifest.migrations, ['0001_foundation', '0002_identity', '0003_audit', '0004_devices', '0005_delivery', '0006_webhooks']);
+      assert.deepEqual(manifest.migrations, ['0001_foundation', '0002_identity', '0003_audit', '0004_devices', '0005_delivery', '0006_webhooks', '0007_routes', '0008_proofs']);
       assert.equal(manifest.files[0]?.sha256, fileHash(join(folder, 'rampart.db')));
       assert.ok(phases.has('copy') && phases.has('hash'), 'progress was reported');
 

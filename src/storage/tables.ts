@@ -305,6 +305,10 @@ export interface ShipmentTable {
   assigned_driver_id: Optional<string>;
   /** SHA-256 (hex) of the public tracking token. */
   tracking_token_hash: string;
+  /** Keyring ciphertext (purpose `personal`) of the delivery PIN, bound to the row; null: none issued. */
+  delivery_pin: Optional<string>;
+  /** Wrong PINs submitted since the PIN was issued. */
+  delivery_pin_failures: Generated<number>;
   /** The last status change (or creation): the tracking page's "last update". */
   last_event_at: string;
   created_at: string;
@@ -325,6 +329,108 @@ export interface ShipmentEventTable {
   actor_type: string;
   actor_id: string | null;
   at: string;
+}
+
+export type RouteStatus = 'planned' | 'in_progress' | 'completed' | 'cancelled';
+export type RouteStopStatus = 'pending' | 'arrived' | 'delivered' | 'failed' | 'removed';
+export type RouteEventKind = 'created' | 'optimised' | 'reordered' | 'stop_added' | 'stop_removed' | 'stop_moved' | 'started' | 'completed';
+
+export interface RouteTable {
+  id: string;
+  depot_id: string;
+  driver_id: string;
+  vehicle_id: string;
+  /** YYYY-MM-DD (UTC). */
+  service_date: string;
+  status: RouteStatus;
+  matrix_provider: 'osrm' | 'great-circle';
+  total_distance_m: number;
+  total_duration_s: number;
+  departure_at: string;
+  return_at: string;
+  planned_at: string;
+  started_at: Optional<string>;
+  completed_at: Optional<string>;
+  revision: number;
+  updated_at: string;
+}
+
+export interface RouteStopTable {
+  id: string;
+  route_id: string;
+  shipment_id: string;
+  sequence: number;
+  status: RouteStopStatus;
+  leg_distance_m: number;
+  leg_duration_s: number;
+  planned_eta: string;
+  planned_departure_at: string;
+  lateness_s: number;
+  arrived_at: Optional<string>;
+  finished_at: Optional<string>;
+  created_at: string;
+}
+
+export interface RouteEventTable {
+  id: string;
+  route_id: string;
+  seq: number;
+  kind: RouteEventKind;
+  actor_type: string;
+  actor_id: string | null;
+  at: string;
+  /** JSON arrays of shipment ids in visiting order. */
+  before_order: string | null;
+  after_order: string | null;
+  /** JSON object. */
+  details: string;
+}
+
+export interface DroneMissionTable {
+  id: string;
+  shipment_id: string;
+  drone_id: string;
+  depot_id: string;
+  status: 'planned' | 'sent';
+  /** The DroneMission document (JSON). */
+  document: string;
+  distance_m: number;
+  created_at: string;
+  sent_at: Optional<string>;
+}
+
+export interface ProofTable {
+  id: string;
+  receipt_id: string;
+  shipment_id: string;
+  driver_id: string;
+  idempotency_key: string;
+  /** SHA-256 (hex) of the canonical JSON of the shipment id and the submission. */
+  request_fingerprint: string;
+  content_hash: string;
+  /** The receipt (compact JWS). */
+  receipt: string;
+  /** Canonical JSON of the record's facts (everything but `personal`). */
+  facts: string;
+  /** Keyring ciphertext (purpose `personal`) of the personal part's canonical JSON; null once shredded. */
+  personal: string | null;
+  server_time: string;
+  /** 1 or 0. */
+  location_verified: number;
+  personal_expires_at: string;
+  personal_shredded_at: string | null;
+  created_at: string;
+}
+
+export interface ProofImageTable {
+  id: string;
+  proof_id: string;
+  role: 'signature' | 'photo';
+  content_type: 'image/png' | 'image/jpeg';
+  sha256: string;
+  /** Keyring ciphertext (purpose `personal`) of the image bytes. */
+  bytes: string;
+  created_at: string;
 }
 
 export interface Tables {
@@ -352,6 +458,12 @@ export interface Tables {
   shipment_events: ShipmentEventTable;
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
+  proofs: ProofTable;
+  proof_images: ProofImageTable;
+  routes: RouteTable;
+  route_stops: RouteStopTable;
+  route_events: RouteEventTable;
+  drone_missions: DroneMissionTable;
 }
 
 export type { Generated };

@@ -39,7 +39,7 @@ for (const target of DATABASE_TARGETS) {
         const tables = await fresh.database.db.introspection.getTables();
         const own = tables.filter((t) => fresh.database.schema === undefined || t.schema === fresh.database.schema);
         assert.equal(own.some((t) => t.name === 'accounts'), false, 'nothing was created');
-        assert.deepEqual(await prepareSchema(fresh.database, true), ['0001_foundation', '0002_identity', '0003_audit', '0004_devices', '0005_delivery', '0006_webhooks']);
+        assert.deepEqual(await prepareSchema(fresh.database, true), ['0001_foundation', '0002_identity', '0003_audit', '0004_devices', '0005_delivery', '0006_webhooks', '0007_routes', '0008_proofs']);
       } finally {
         await fresh.cleanup();
       }

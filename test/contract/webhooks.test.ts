@@ -77,6 +77,9 @@ for (const target of DATABASE_TARGETS) {
       assert.equal(rows[0]?.payload, rows[1]?.payload, 'one body for every endpoint');
       assert.ok(rows.every((r) => r.status === 'pending' && r.attempts === 0 && r.next_attempt_at === clock.now().toISOString()));
       assert.deepEqual((await enqueue(event('shipment.failed'))).deliveryIds, [], 'no endpoint wants failures');
+      const returns = await endpoints.create({ name: 'returns', url: `${receiver.origin}/r`, events: ['shipment.returned'] }, change);
+      const returned = await enqueue(event('shipment.returned'));
+      assert.deepEqual(await Promise.all(returned.deliveryIds.map(async (id) => (await delivery(id)).endpoint_id)), [returns.endpoint.id], 'returns go to the endpoint subscribed to them');
 
       const body = JSON.parse(rows[0]?.payload ?? '') as Record<string, unknown>;
       assert.deepEqual(Object.keys(body), ['id', 'type', 'timestamp', 'data']);

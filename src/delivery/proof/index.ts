@@ -40,6 +40,7 @@ export {
   personalDataExpiresAt,
   proofContentHash,
   proofFacts,
+  ProofFactsSchema,
   proofRecordProblem,
   ProofRecordSchema,
   shredPersonalData,
@@ -68,4 +69,4 @@ export {
   type SignedProofBundle,
 } from './bundle.ts';
 export { createProofOfDelivery, pinMatches, type AcceptedProof, type ProofOfDelivery, type ProofOfDeliveryOptions } from './proof.service.ts';
-export type { JwsFailure } from './jws.ts';
+export { MAX_JWS_LENGTH, type JwsFailure } from './jws.ts';

@@ -28,7 +28,8 @@ export const DEFAULT_PROOF_LIMITS: ProofLimits = {
   radiusMeters: 150,
   maxPhotoBytes: 5_242_880,
   maxSignatureBytes: 262_144,
-  maxImagePixels: 16_777_216,
+  // 1600 × 1200 fits; decoding that takes about 0.2 s of the main thread (docs/OPERATIONS.md).
+  maxImagePixels: 2_000_000,
 };
 
 /** Strokes in one signature, points in one stroke, and points in all strokes together. */

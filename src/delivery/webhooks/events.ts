@@ -8,7 +8,7 @@ import { RampartError } from '../../kernel/errors.ts';
 // event with any other property is refused, so a shipment row handed over
 // whole cannot leak a recipient's details to a receiver.
 
-export const SHIPMENT_EVENT_TYPES = ['shipment.created', 'shipment.assigned', 'shipment.out_for_delivery', 'shipment.delivered', 'shipment.failed'] as const;
+export const SHIPMENT_EVENT_TYPES = ['shipment.created', 'shipment.assigned', 'shipment.out_for_delivery', 'shipment.delivered', 'shipment.failed', 'shipment.returned'] as const;
 export type ShipmentEventType = (typeof SHIPMENT_EVENT_TYPES)[number];
 
 const Instant = Type.String({ format: 'date-time', maxLength: 40 });

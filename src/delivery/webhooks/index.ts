@@ -5,9 +5,11 @@ import { newId } from '../../kernel/ids.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
+import type { ShipmentEventSink } from '../shipments/events.ts';
 import { WebhookDispatcher, type WebhookSettings } from './dispatcher.ts';
 import { WebhookEndpoints } from './endpoints.ts';
 import { checkShipmentEvent, eventBody, type ShipmentWebhookEvent } from './events.ts';
+import { webhookEventFor } from './sink.ts';
 import { DestinationGuard } from './ssrf.ts';
 
 // Outbound webhooks for shipment events: the one function the shipments
@@ -17,6 +19,7 @@ export { SHIPMENT_EVENT_TYPES, type ShipmentEventData, type ShipmentEventType, t
 export { WebhookDispatcher, type WebhookSettings } from './dispatcher.ts';
 export { WebhookEndpoints } from './endpoints.ts';
 export { registerWebhookRoutes } from './webhooks.routes.ts';
+export { webhookEventFor } from './sink.ts';
 
 export interface EnqueuedWebhookEvent {
   /** The event's id (`evt_…`): the body's `id`, the same for every endpoint it goes to. */
@@ -42,7 +45,7 @@ export interface EnqueuedWebhookEvent {
  * });
  * ```
  *
- * - `type`: `shipment.created` | `shipment.assigned` | `shipment.out_for_delivery` | `shipment.delivered` | `shipment.failed`.
+ * - `type`: `shipment.created` | `shipment.assigned` | `shipment.out_for_delivery` | `shipment.delivered` | `shipment.failed` | `shipment.returned`.
  * - `occurredAt`: ISO 8601 time of the change, from the caller's injected clock. It is the body's
  *   `timestamp`, and the first attempt is due from then on.
  * - `shipment`: exactly `id`, `trackingNumber`, `status`, `depot`, `timeWindow` (`{ start, end }`
@@ -78,6 +81,15 @@ export async function enqueueWebhookEvent(trx: Kysely<Tables>, event: ShipmentWe
   if (rows.length > 0) await trx.insertInto('webhook_deliveries').values(rows).execute();
   return { eventId, deliveryIds: rows.map((r) => r.id) };
 }
+
+/**
+ * The shipments domain's event sink (`createDelivery({ eventSinks: [webhookSink] })`):
+ * every creation, assignment and status change is queued for the subscribed
+ * endpoints in the change's own transaction, with its non-personal fields only.
+ */
+export const webhookSink: ShipmentEventSink = async (trx, event) => {
+  await enqueueWebhookEvent(trx, webhookEventFor(event));
+};
 
 export interface Webhooks {
   readonly endpoints: WebhookEndpoints;

@@ -8,6 +8,8 @@ import { audit } from './0003_audit.ts';
 import { devices } from './0004_devices.ts';
 import { delivery } from './0005_delivery.ts';
 import { webhooks } from './0006_webhooks.ts';
+import { routes } from './0007_routes.ts';
+import { proofs } from './0008_proofs.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -36,6 +38,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0004_devices': devices(types),
     '0005_delivery': delivery(types),
     '0006_webhooks': webhooks(types),
+    '0007_routes': routes(types),
+    '0008_proofs': proofs(types),
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
