@@ -6,7 +6,7 @@ import type { Db } from '../../storage/database.ts';
 import type { RouteTable, Tables } from '../../storage/tables.ts';
 import { auditDelivery, decodeCursor, encodeCursor, invalid, type DeliveryChange } from '../common.ts';
 import { loadDepot } from '../depots/depots.service.ts';
-import { checkDriverFor, loadDriver } from '../fleet/fleet.service.ts';
+import { checkDriverFor, loadDriver, plannableDriverStatus } from '../fleet/fleet.service.ts';
 import type { PlannedRoute, RoutingFailure } from '../planning/index.ts';
 import { MAX_ROUTE_STOPS } from '../planning/index.ts';
 import type { ShipmentLifecycle } from '../shipments/lifecycle.ts';
@@ -234,9 +234,9 @@ export class RouteService {
 
   /**
    * Plans a depot's day: its unassigned truck shipments with windows on `date`
-   * are shared among its active drivers that have no route that day, each
-   * paired with an active vehicle that has none either (both by id), by the
-   * sweep in sweep.ts; each group is optimised; heavier groups get the
+   * are shared among its enabled drivers (active or still awaiting their own
+   * setup) that have no route that day, each paired with an active vehicle
+   * that has none either (both by id), by the sweep in sweep.ts; each group is optimised; heavier groups get the
    * vehicles with the larger payload. All routes commit in one transaction.
    */
   async planDepot(depotId: string, date: string, fallback: boolean, change: DeliveryChange): Promise<Planned<RouteDetail[]>> {
@@ -264,16 +264,17 @@ export class RouteService {
         .innerJoin('accounts', 'accounts.id', 'driver_profiles.account_id')
         .select('driver_profiles.account_id')
         .where('driver_profiles.home_depot_id', '=', depotId)
+        .select('accounts.status')
         .where('accounts.role', '=', 'driver')
-        .where('accounts.status', '=', 'active')
         .orderBy('driver_profiles.account_id')
         .execute()
     )
+      .filter((d) => plannableDriverStatus(d.status))
       .map((d) => d.account_id)
       .filter((id) => !busy.some((b) => b.driver_id === id));
     const vehicles = (await this.#db.selectFrom('vehicles').select(['id', 'max_payload_kg']).where('depot_id', '=', depotId).where('status', '=', 'active').orderBy('id').execute()).filter((v) => !busy.some((b) => b.vehicle_id === v.id));
     const crews = Math.min(drivers.length, vehicles.length);
-    if (crews === 0) throw nothing(`Depot ${depotId} has ${drivers.length} free active driver(s) and ${vehicles.length} free active vehicle(s) on ${date}; a route needs one of each.`);
+    if (crews === 0) throw nothing(`Depot ${depotId} has ${drivers.length} free enabled driver(s) and ${vehicles.length} free active vehicle(s) on ${date}; a route needs one of each.`);
     const groups = sweepGroups(depot.location, candidates.map((c) => ({ ...c, id: c.shipmentId })), crews);
     const weight = (group: readonly Candidate[]) => group.reduce((total, c) => total + c.weightKg, 0);
     const byWeight = [...groups].sort((a, b) => weight(b) - weight(a));

@@ -5,6 +5,7 @@ import type { Logger } from '../../kernel/logger.ts';
 import type { Checkpoint, EventInput, EventLog, EventPosition, HubChanges, HubDefinition, HubSpec, PartitionInfo, ReadFrom, RetentionReport, StoredEvent } from '../event-log.ts';
 import { changedHub, checkHubSpec } from '../hubs.ts';
 import type { FromWriter, Head, SerializedError, ToWriter, WriterOptions, WriterRequest, WriterResult } from './protocol.ts';
+import { packRequests } from './packing.ts';
 import { EventLogReader } from './reader.ts';
 import * as check from './validate.ts';
 
@@ -245,7 +246,8 @@ class EmbeddedEventLog implements EventLog {
     if (this.#outbox.length === 0) return;
     const requests = this.#outbox;
     this.#outbox = [];
-    this.#worker.postMessage({ type: 'requests', requests } satisfies ToWriter);
+    const { packed, transfer } = packRequests(requests);
+    this.#worker.postMessage({ type: 'requests', packed } satisfies ToWriter, transfer);
   }
 
   #receive(message: FromWriter): void {

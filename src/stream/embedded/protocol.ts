@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../kernel/errors.ts';
 import type { Checkpoint, HubDefinition, HubSpec } from '../event-log.ts';
+import type { PackedRequests } from './packing.ts';
 
 // Messages between the main thread and the writer worker (writer.ts). Only
 // plain data crosses: the worker cannot see the injected clock or the logger,
@@ -31,7 +32,7 @@ export type WriterRequest =
   /** A hub created or changed at run time; the definition is complete and checked. Committed alone, never inside a group. */
   | { readonly kind: 'hub'; readonly id: number; readonly change: 'create' | 'update'; readonly definition: HubDefinition };
 
-export type ToWriter = { readonly type: 'requests'; readonly requests: readonly WriterRequest[] } | { readonly type: 'close' };
+export type ToWriter = { readonly type: 'requests'; readonly packed: PackedRequests } | { readonly type: 'close' };
 
 export interface SerializedError {
   readonly code: ErrorCode;

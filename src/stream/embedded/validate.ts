@@ -73,9 +73,6 @@ export function eventRecordOrThrow(event: EventInput, index: number): EventRecor
   for (const value of Object.values(properties)) {
     if (typeof value !== 'string') throw refuse('property values must be strings');
   }
-  // The record travels to the writer thread by structured clone, which copies a
-  // view's whole backing buffer: a body that is a slice of a socket read (up to
-  // 64 KiB) is copied down to its own bytes first.
-  const body = event.body.byteLength === event.body.buffer.byteLength ? event.body : new Uint8Array(event.body);
-  return { publisher: event.publisher, contentType: event.contentType, properties: JSON.stringify(properties), body, messageId: event.messageId ?? null };
+  // The body is copied into the hand-off buffer to the writer (packing.ts), never cloned with its backing buffer.
+  return { publisher: event.publisher, contentType: event.contentType, properties: JSON.stringify(properties), body: event.body, messageId: event.messageId ?? null };
 }

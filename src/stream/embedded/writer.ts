@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { partitionFor, type HubDefinition } from '../event-log.ts';
 import type { EventRecord, FromWriter, Head, PositionTuple, SerializedError, ToWriter, WriterOptions, WriterRequest, WriterResult } from './protocol.ts';
 import { firstSequenceAtLeast, HUB_SQL, hubInsertValues, hubUpdateValues, prepareSchema, SchemaProblem, SQL, type EdgeRow } from './schema.ts';
+import { unpackRequests } from './packing.ts';
 
 // The writer worker: the only connection that writes the event log. Requests
 // queue up while a commit is in flight; each turn takes everything queued (up
@@ -345,7 +346,7 @@ function pump(): void {
 try {
   writer = openWriter();
   port.on('message', (message: ToWriter) => {
-    if (message.type === 'requests') queue.push(...message.requests);
+    if (message.type === 'requests') queue.push(...unpackRequests(message.packed));
     else closing = true;
     schedule();
   });
