@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_DISPATCHER, DEMO_DRIVERS, DEMO_DRONES, DEMO_TRUCKS, RURAL_DEPOT, URBAN_DEPOT } from '../src/delivery/demo/world.ts';
+import { DEMO_DISPATCHER, DEMO_DRIVERS, DEMO_DRONES, DEMO_ROUTES, DEMO_TRUCKS, RURAL_DEPOT, URBAN_DEPOT } from '../src/delivery/demo/world.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'rampart.mjs');
@@ -166,6 +166,9 @@ function banner(served: Served): string {
     ' POST /api/v1/auth/setup {username, setupCode, password}, then enrol an',
     ' authenticator app (POST /api/v1/auth/enrol/totp). A lost or expired code:',
     `   npx rampart --config ${shown} user reset-password <username>`,
+    '',
+    ` Each driver has one planned route (today, or tomorrow for ${DEMO_ROUTES.filter((r) => r.dayOffset > 0).map((r) => r.driver).join(' and ')}):`,
+    '   GET /api/v1/driver/route once signed in (?date=YYYY-MM-DD for tomorrow\'s); dispatchers: GET /api/v1/routes.',
     '',
     ` Simulating ${DEMO_DRONES.length} drones around ${RURAL_DEPOT.name} and ${DEMO_TRUCKS.length} vans around ${URBAN_DEPOT.name}.`,
     ' Ctrl-C stops everything.',

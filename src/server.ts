@@ -165,9 +165,9 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     cleanup.push(startProofRetention(delivery.proofs.archive, logger.child({ component: 'proofs' })));
     await registerDeliveryRoutes(planes.app.app, delivery);
     // Missions go out through the MQTT listener, which starts after the planes: looked up when one is sent.
-    const routes = createRoutes({ delivery, planning: config.planning, eventLog, sendToDevice: (deviceId, payload, properties) => mqtt?.sendToDevice(deviceId, payload, properties) ?? Promise.resolve(false) });
+    const routes = createRoutes({ delivery, planning: config.planning, sendToDevice: (deviceId, payload, properties) => mqtt?.sendToDevice(deviceId, payload, properties) ?? Promise.resolve(false) });
     registerRouteRoutes(planes.app.app, routes);
-    registerDriverRoutes(planes.app.app, routes, { maxEventBytes: config.ingest.maxEventBytes });
+    registerDriverRoutes(planes.app.app, routes, { eventLog, maxEventBytes: config.ingest.maxEventBytes });
     registerWebhookRoutes(planes.app.app, webhooks);
     // One throttle and one failure recorder for both protocols: failures on either count against the address.
     const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });

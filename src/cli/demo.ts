@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { DemoSeedReport } from '../delivery/demo/seed.ts';
+import { addDays } from '../delivery/demo/world.ts';
 import { action, cliActor, loadCliConfig, type GlobalOptions } from './context.ts';
 
 // `rampart demo seed`: the Contoso Shipping demo world, created through the
@@ -10,8 +11,9 @@ import { action, cliActor, loadCliConfig, type GlobalOptions } from './context.t
 function summary(report: DemoSeedReport): string {
   const c = report.created;
   const lines = [
-    `Contoso Shipping demo world: created ${c.depots} depot(s), ${c.devices} device(s), ${c.drones} drone(s), ${c.vehicles} vehicle(s), ${c.accounts} account(s), ${c.drivers} driver profile(s), ${c.shipments} shipment(s) (windows on ${report.day}, UTC).`,
+    `Contoso Shipping demo world: created ${c.depots} depot(s), ${c.devices} device(s), ${c.drones} drone(s), ${c.vehicles} vehicle(s), ${c.accounts} account(s), ${c.drivers} driver profile(s), ${c.shipments} shipment(s) (windows on ${report.day} and ${addDays(report.day, 1)}, UTC), ${c.routes} planned route(s).`,
   ];
+  if (report.routeFallbackReason !== undefined) lines.push(`Road routing failed (${report.routeFallbackReason}): the routes were planned with great-circle distances.`);
   if (report.setupCodes.length > 0) {
     lines.push('', 'One-time setup codes (shown only now; each valid until the time given):', '');
     for (const s of report.setupCodes) lines.push(`    ${s.username.padEnd(10)} ${s.role.padEnd(11)} ${s.setupCode}   until ${s.expiresAt}`);
@@ -33,13 +35,14 @@ export function registerDemo(program: Command): void {
 
   demo
     .command('seed')
-    .description('create the demo depots, devices, fleet, accounts and shipments (audited); a second run creates nothing')
+    .description('create the demo depots, devices, fleet, accounts, shipments and one planned route per driver (audited); a second run creates nothing')
     .action(
       action(async () => {
         const config = await loadCliConfig(program.opts<GlobalOptions>());
-        const [{ openForMaintenance }, { createDelivery }, { webhookSink }, { DeviceRegistry }, { Sessions }, { systemClock }, { seedDemo, alreadySeeded }, { phasedProgress }] = await Promise.all([
+        const [{ openForMaintenance }, { createDelivery }, { createRoutes }, { webhookSink }, { DeviceRegistry }, { Sessions }, { systemClock }, { seedDemo, alreadySeeded }, { phasedProgress }] = await Promise.all([
           import('./maintenance.ts'),
           import('../delivery/delivery.ts'),
+          import('../delivery/routes/index.ts'),
           import('../delivery/webhooks/index.ts'),
           import('../devices/registry.ts'),
           import('../identity/sessions.ts'),
@@ -50,11 +53,14 @@ export function registerDemo(program: Command): void {
         const { database, keyring } = await openForMaintenance(config);
         try {
           const db = database.db;
-          const progress = phasedProgress({ depots: 'depots', devices: 'devices', fleet: 'fleet', accounts: 'accounts', shipments: 'shipments' });
+          const progress = phasedProgress({ depots: 'depots', devices: 'devices', fleet: 'fleet', accounts: 'accounts', shipments: 'shipments', routes: 'routes' });
+          const delivery = createDelivery({ db, keyring, clock: systemClock, eventSinks: [webhookSink] });
           let report: DemoSeedReport;
           try {
             report = await seedDemo({
-              delivery: createDelivery({ db, keyring, clock: systemClock, eventSinks: [webhookSink] }),
+              delivery,
+              // Planning needs no event log, so the seed never opens it.
+              routes: createRoutes({ delivery, planning: config.planning }).routes,
               devices: new DeviceRegistry({ db, keyring, clock: systemClock }),
               users: { db, clock: systemClock, sessions: new Sessions({ db, clock: systemClock, config: config.identity.sessions }), setupCodeTtlHours: config.bootstrap.setupCodeTtlHours },
               change: { actor: await cliActor() },

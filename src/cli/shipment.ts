@@ -38,10 +38,16 @@ function plain(text: string): string {
 
 async function withDelivery<T>(program: Command, body: (delivery: Delivery, actor: Awaited<ReturnType<typeof cliActor>>) => Promise<T>): Promise<T> {
   const config = await loadCliConfig(program.opts<GlobalOptions>());
-  const [{ openForMaintenance }, { createDelivery }, { systemClock }] = await Promise.all([import('./maintenance.ts'), import('../delivery/delivery.ts'), import('../kernel/clock.ts')]);
+  const [{ openForMaintenance }, { createDelivery }, { webhookSink }, { systemClock }] = await Promise.all([
+    import('./maintenance.ts'),
+    import('../delivery/delivery.ts'),
+    import('../delivery/webhooks/index.ts'),
+    import('../kernel/clock.ts'),
+  ]);
   const { database, keyring } = await openForMaintenance(config);
   try {
-    return await body(createDelivery({ db: database.db, keyring, clock: systemClock }), await cliActor());
+    // The server's event sink: a shipment created from the shell queues its webhooks like one created through the API.
+    return await body(createDelivery({ db: database.db, keyring, clock: systemClock, eventSinks: [webhookSink] }), await cliActor());
   } finally {
     await database.close();
   }

@@ -446,7 +446,7 @@ export const errorCatalog = {
   'driver.not_eligible': {
     status: 409,
     title: 'Not an eligible driver',
-    description: 'The account is not an active account with the `driver` role, has no driver profile, or its home depot is not the shipment\'s depot.',
+    description: 'The account is disabled, does not have the `driver` role, has no driver profile, or its home depot is not the shipment\'s depot. An enabled driver still awaiting their own setup may be planned for.',
   },
   'shipment.not_found': {
     status: 404,
@@ -536,7 +536,7 @@ export const errorCatalog = {
   'delivery_route.nothing_to_plan': {
     status: 409,
     title: 'Nothing to plan',
-    description: 'Planning a depot\'s day needs unassigned truck shipments with windows on that date, and active drivers of the depot with active vehicles that have no route yet that day. `detail` says which is missing.',
+    description: 'Planning a depot\'s day needs unassigned truck shipments with windows on that date, and enabled drivers of the depot (active or awaiting their own setup) with active vehicles that have no route yet that day. `detail` says which is missing.',
   },
   'drone_mission.not_found': {
     status: 404,

@@ -67,6 +67,11 @@ for (const target of DATABASE_TARGETS) {
       for (const id of ['acct_driver1', 'acct_driver2']) await db().insertInto('accounts').values({ id, username: id.slice(5), role: 'driver', status: 'active', created_at: now, updated_at: now }).execute();
       await delivery.fleet.setDriver('acct_driver1', 'north', change);
       await delivery.fleet.setDriver('acct_driver2', 'south', change);
+      // A new hire who has not signed in yet, and a driver who has left.
+      for (const [id, status] of [['acct_newhire', 'setup_required'], ['acct_leaver', 'disabled']] as const) {
+        await db().insertInto('accounts').values({ id, username: id.slice(5), role: 'driver', status, created_at: now, updated_at: now }).execute();
+        await delivery.fleet.setDriver(id, 'north', change);
+      }
     });
     after(() => opened.cleanup());
 
@@ -144,6 +149,17 @@ for (const target of DATABASE_TARGETS) {
       await assert.rejects(delivery.shipments.transition(shipment.id, { to: 'assigned' as 'returned' }, change), hasCode('request.invalid'));
       await assert.rejects(delivery.shipments.transition('shp_missing', { to: 'returned' }, change), hasCode('shipment.not_found'));
       assert.equal(await deliverySnapshot(db()), before);
+    });
+
+    test('a driver still awaiting their own setup may be assigned; a disabled one is refused and nothing changes', async () => {
+      const { shipment } = await delivery.shipments.create(newShipment(), change);
+      const before = await deliverySnapshot(db());
+      await assert.rejects(delivery.shipments.assign(shipment.id, 'acct_leaver', change), hasCode('driver.not_eligible', /disabled/));
+      assert.equal(await deliverySnapshot(db()), before);
+      const assigned = await delivery.shipments.assign(shipment.id, 'acct_newhire', change);
+      assert.deepEqual([assigned.status, assigned.assignedDriverId], ['assigned', 'acct_newhire']);
+      await assert.rejects(delivery.shipments.assign(shipment.id, 'acct_leaver', change), hasCode('driver.not_eligible'), 'nor reassigned to a disabled driver');
+      assert.equal((await delivery.shipments.get(shipment.id)).assignedDriverId, 'acct_newhire');
     });
 
     test('two status changes racing: exactly one wins', async () => {

@@ -200,7 +200,11 @@ for (const target of DATABASE_TARGETS) {
       assert.equal((await verify(id, sameToken)).credential, 'primary');
       assert.equal((await verify(id, sameToken)).credential, 'primary', 'the same string again (remembered)');
       await assert.rejects(authenticator.verifySas(sameToken, `drone-telemetry/publishers/${id}x`, { deviceId: id, keyEncodings: ['utf8'] }), refusedFor('wrong_resource'), 'remembered for one resource only');
-      const flipped = sameToken.replace(/sig=([^&])/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+      const flipped = sameToken.replace(/sig=([^&]+)/, (_m, sig: string) => {
+        const bytes = Buffer.from(decodeURIComponent(sig), 'base64');
+        bytes[0] = (bytes[0] ?? 0) ^ 1;
+        return `sig=${encodeURIComponent(bytes.toString('base64'))}`;
+      });
       await assert.rejects(verify(id, flipped), refusedFor('bad_signature'), 'a near miss is verified in full');
 
       await registry.setStatus(id, 'disabled', change);

@@ -9,7 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { createDelivery } from '../../src/delivery/delivery.ts';
-import { DEMO_DEPOTS, demoShipments } from '../../src/delivery/demo/world.ts';
+import { seedDemo } from '../../src/delivery/demo/seed.ts';
+import { addDays, DEMO_DEPOTS, DEMO_DRIVERS, DEMO_ROUTES, DEMO_TRUCKS, demoShipments, RURAL_DEPOT, URBAN_DEPOT } from '../../src/delivery/demo/world.ts';
+import { createRoutes } from '../../src/delivery/routes/index.ts';
+import { DeviceRegistry } from '../../src/devices/registry.ts';
+import { Sessions } from '../../src/identity/sessions.ts';
 import { simulatedId } from '../../src/simulate/fleet.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { lockHolder } from '../../src/kernel/lockfile.ts';
@@ -17,14 +21,41 @@ import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { childEnv, runCli } from '../support/cli.ts';
 import { testConfig } from '../support/config.ts';
-import { deliverySnapshot } from '../support/delivery.ts';
+import { routeSnapshot } from '../support/routes.ts';
 import { tempDir } from '../support/tmp.ts';
 
 // `rampart demo seed` as a newcomer runs it: the Contoso world through the
-// domain services (audited with the CLI actor, recipients encrypted), the
-// same world on a second run with nothing added, and a refusal that writes
-// nothing when the data directory holds something the demo cannot use. Then
-// `npm run demo`'s script, briefly: seeded, served, simulated, stopped by Ctrl-C.
+// domain services (audited with the CLI actor, recipients encrypted, one
+// route per driver planned by the route service before anyone signed in),
+// the same world on a second run with nothing added, a run cut short
+// completed by the next, and a refusal that writes nothing when the data
+// directory holds something the demo cannot use. Then `npm run demo`'s
+// script, briefly: seeded, served, simulated, stopped by Ctrl-C.
+
+const CREATED = /created 2 depot\(s\), 10 device\(s\), 4 drone\(s\), 6 vehicle\(s\), 9 account\(s\), 8 driver profile\(s\), 60 shipment\(s\) \(windows on (\d{4}-\d{2}-\d{2}) and (\d{4}-\d{2}-\d{2}), UTC\), 8 planned route\(s\)/;
+
+/** The demo's routes as stored: each with its driver, van and stops' shipments. */
+async function storedRoutes(database: Database) {
+  const db = database.db;
+  const routes = await db
+    .selectFrom('routes')
+    .innerJoin('accounts', 'accounts.id', 'routes.driver_id')
+    .select(['routes.id', 'routes.depot_id', 'routes.driver_id', 'routes.vehicle_id', 'routes.service_date', 'routes.status', 'routes.total_distance_m', 'routes.total_duration_s', 'routes.departure_at', 'routes.return_at', 'accounts.username', 'accounts.status as account_status'])
+    .orderBy('accounts.username')
+    .execute();
+  return Promise.all(
+    routes.map(async (route) => ({
+      ...route,
+      stops: await db
+        .selectFrom('route_stops')
+        .innerJoin('shipments', 'shipments.id', 'route_stops.shipment_id')
+        .select(['route_stops.sequence', 'route_stops.status as stop_status', 'route_stops.planned_eta', 'shipments.reference', 'shipments.depot_id', 'shipments.mode', 'shipments.status', 'shipments.assigned_driver_id', 'shipments.window_start'])
+        .where('route_stops.route_id', '=', route.id)
+        .orderBy('route_stops.sequence')
+        .execute(),
+    })),
+  );
+}
 
 const DEMO_SCRIPT = fileURLToPath(new URL('../../scripts/demo.ts', import.meta.url));
 
@@ -52,7 +83,7 @@ describe('rampart demo seed', () => {
         db.selectFrom('devices').select(['id', 'kind', 'depot', 'revision']).orderBy('id').execute(),
         db.selectFrom('audit_entries').select(['seq', 'action']).orderBy('seq', 'desc').limit(1).execute(),
       ]);
-      return JSON.stringify({ delivery: await deliverySnapshot(db), accounts, devices, audit });
+      return JSON.stringify({ delivery: await routeSnapshot(db), accounts, devices, audit });
     });
   }
 
@@ -62,10 +93,12 @@ describe('rampart demo seed', () => {
   });
   after(() => dir.cleanup());
 
-  test('creates the Contoso world: 2 depots, 4 drones, 6 trucks, 8 drivers, a dispatcher and 60 shipments', async () => {
+  test('creates the Contoso world: 2 depots, 4 drones, 6 trucks, 8 drivers, a dispatcher, 60 shipments and 8 planned routes', async () => {
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /created 2 depot\(s\), 10 device\(s\), 4 drone\(s\), 6 vehicle\(s\), 9 account\(s\), 8 driver profile\(s\), 60 shipment\(s\)/);
+    const [, day, nextDay] = CREATED.exec(first.stdout) ?? [];
+    assert.ok(day !== undefined && nextDay === addDays(day, 1), first.stdout);
     assert.match(first.stderr, /shipments .*60\/60/, 'progress on stderr');
+    assert.match(first.stderr, /routes .*8\/8/);
     await withDatabase(async ({ db }) => {
       const depots = await db.selectFrom('depots').select(['id', 'service_area']).orderBy('id').execute();
       assert.deepEqual(depots.map((d) => d.id), DEMO_DEPOTS.map((d) => d.id).sort());
@@ -77,6 +110,7 @@ describe('rampart demo seed', () => {
       assert.equal(vehicles.length, 6);
       assert.deepEqual(drones.map((d) => d.device_id), [1, 2, 3, 4].map((n) => simulatedId('drone', n)), 'the simulator\'s drones');
       assert.deepEqual(vehicles.map((v) => v.device_id).sort(), [1, 2, 3, 4, 5, 6].map((n) => simulatedId('truck', n)), 'the simulator\'s trucks');
+      assert.deepEqual(Object.fromEntries(DEMO_DEPOTS.map((d) => [d.id, vehicles.filter((v) => v.depot_id === d.id).length])), { [URBAN_DEPOT.id]: 4, [RURAL_DEPOT.id]: 2 });
       const devices = await db.selectFrom('devices').select(['id', 'kind', 'depot']).execute();
       for (const unit of [...drones, ...vehicles]) assert.equal(devices.find((d) => d.id === unit.device_id)?.depot, unit.depot_id, `${unit.id}'s device is in its depot`);
 
@@ -88,15 +122,58 @@ describe('rampart demo seed', () => {
       assert.deepEqual((JSON.parse(dispatcher.depot_scope ?? '[]') as string[]).sort(), DEMO_DEPOTS.map((d) => d.id).sort());
       assert.equal(dispatcher.status, 'setup_required', 'no password is set for anyone: each account starts from a setup code');
 
-      const shipments = await db.selectFrom('shipments').select(['depot_id', 'mode', 'status']).execute();
+      const shipments = await db.selectFrom('shipments').select(['depot_id', 'mode', 'status', 'window_start']).execute();
       assert.equal(shipments.length, 60);
-      assert.deepEqual(Object.fromEntries(DEMO_DEPOTS.map((d) => [d.id, shipments.filter((s) => s.depot_id === d.id && s.mode === d.mode).length])), { 'contoso-cambridge': 40, 'contoso-fenland': 20 });
+      const count = (depot: string, mode: string, date: string) => shipments.filter((s) => s.depot_id === depot && s.mode === mode && s.window_start.startsWith(date)).length;
+      assert.deepEqual(
+        { cityToday: count(URBAN_DEPOT.id, 'truck', day), cityTomorrow: count(URBAN_DEPOT.id, 'truck', nextDay), baseVans: count(RURAL_DEPOT.id, 'truck', day), baseDrones: count(RURAL_DEPOT.id, 'drone', day) },
+        { cityToday: 20, cityTomorrow: 12, baseVans: 8, baseDrones: 20 },
+      );
+      assert.equal(shipments.filter((s) => s.mode === 'truck' && s.status === 'assigned').length, 40, 'every van shipment is on a route');
+      assert.ok(shipments.filter((s) => s.mode === 'drone').every((s) => s.status === 'created'), 'drone shipments wait for their missions');
 
-      const audit = await db.selectFrom('audit_entries').select(['action', 'actor_type']).where('action', 'in', ['depot.create', 'device.create', 'drone.create', 'vehicle.create', 'user.create', 'driver.profile_set', 'shipment.create']).execute();
-      assert.equal(audit.length, 2 + 10 + 4 + 6 + 9 + 8 + 60, 'every row created has its audit entry');
+      const audit = await db.selectFrom('audit_entries').select(['action', 'actor_type']).where('action', 'in', ['depot.create', 'device.create', 'drone.create', 'vehicle.create', 'user.create', 'driver.profile_set', 'shipment.create', 'route.create', 'shipment.assign']).execute();
+      assert.equal(audit.length, 2 + 10 + 4 + 6 + 9 + 8 + 60 + 8 + 40, 'every row created and every assignment has its audit entry');
       assert.ok(audit.every((e) => e.actor_type === 'cli'));
     });
     assert.equal((await cli('audit', 'verify')).code, 0);
+  });
+
+  test('plans one route per driver before anyone signed in: stops are the driver\'s depot shipments on the route\'s day, with totals', async () => {
+    const [, day] = CREATED.exec(first.stdout) ?? [];
+    assert.ok(day !== undefined);
+    await withDatabase(async (database) => {
+      const routes = await storedRoutes(database);
+      assert.equal(routes.length, 8);
+      assert.deepEqual(routes.map((r) => r.username), DEMO_DRIVERS.map((d) => d.username).sort(), 'each driver exactly one route');
+      assert.deepEqual(routes.map((r) => r.service_date).sort(), [...Array<string>(6).fill(day), ...Array<string>(2).fill(addDays(day, 1))]);
+      const vehicles = await database.db.selectFrom('vehicles').select(['id', 'depot_id']).execute();
+      const profiles = await database.db.selectFrom('driver_profiles').select(['account_id', 'home_depot_id']).execute();
+      for (const route of routes) {
+        const want = DEMO_ROUTES.find((r) => r.driver === route.username);
+        assert.ok(want !== undefined);
+        assert.equal(route.status, 'planned');
+        assert.equal(route.account_status, 'setup_required', `${route.username} has not signed in yet`);
+        assert.equal(route.depot_id, profiles.find((p) => p.account_id === route.driver_id)?.home_depot_id, `${route.username}'s home depot`);
+        assert.equal(route.vehicle_id, want.vehicleId);
+        assert.equal(vehicles.find((v) => v.id === route.vehicle_id)?.depot_id, route.depot_id, `${route.username}'s van is in the depot`);
+        assert.equal(route.service_date, addDays(day, want.dayOffset));
+        assert.ok(route.total_distance_m > 0 && route.total_duration_s > 0, `${route.username}'s totals`);
+        assert.ok(route.departure_at < route.return_at, `${route.username} returns after leaving`);
+        assert.equal(route.stops.length, want.stops);
+        assert.deepEqual(route.stops.map((s) => s.sequence), route.stops.map((_, i) => i + 1));
+        for (const stop of route.stops) {
+          assert.equal(stop.depot_id, route.depot_id, `${stop.reference ?? ''} of ${route.username}'s depot`);
+          assert.equal(stop.mode, 'truck');
+          assert.equal(stop.window_start.slice(0, 10), route.service_date, `${stop.reference ?? ''} on the route's day`);
+          assert.deepEqual([stop.stop_status, stop.status, stop.assigned_driver_id], ['pending', 'assigned', route.driver_id]);
+          assert.ok(!Number.isNaN(Date.parse(stop.planned_eta)));
+        }
+      }
+      const vansPerDay = new Set(routes.map((r) => `${r.service_date} ${r.vehicle_id}`));
+      assert.equal(vansPerDay.size, 8, 'no van on two routes of a day');
+      assert.ok(DEMO_TRUCKS.every((t) => routes.some((r) => r.vehicle_id === t.id && r.service_date === day)), 'every van out today');
+    });
   });
 
   test('prints each account\'s one-time setup code and no password', () => {
@@ -141,6 +218,50 @@ describe('rampart demo seed', () => {
     assert.match(again.stdout, /already seeded/);
     assert.doesNotMatch(again.stdout, /setup code/i, 'no new codes for existing accounts');
     assert.equal(await snapshot(), before);
+  });
+
+  test('a run cut short while planning routes is completed by the next, which plans only the missing routes', async () => {
+    const other = tempDir('rampart-demo-partial');
+    const otherCli = (...args: string[]) => runCli(args, { cwd: other.path, env });
+    try {
+      assert.equal((await otherCli('migrate', 'up')).code, 0);
+      const config = testConfig(join(other.path, 'data'));
+      const database = await openDatabase(config, createMemoryLogger('warn').logger);
+      const cutShort = new Error('cut short after the third route');
+      try {
+        const { db } = database;
+        const keyring = await Keyring.open({ database, masterKey: Buffer.from(masterKey, 'base64'), clock: systemClock, columns: ENCRYPTED_COLUMNS });
+        const delivery = createDelivery({ db, keyring, clock: systemClock });
+        const seeding = seedDemo({
+          delivery,
+          devices: new DeviceRegistry({ db, keyring, clock: systemClock }),
+          users: { db, clock: systemClock, sessions: new Sessions({ db, clock: systemClock, config: config.identity.sessions }), setupCodeTtlHours: config.bootstrap.setupCodeTtlHours },
+          routes: createRoutes({ delivery, planning: config.planning }).routes,
+          change: { actor: { type: 'cli', id: 'demo-test', authMethod: 'local_shell' } },
+          onProgress: (p) => {
+            if (p.phase === 'routes' && p.done === 3) throw cutShort;
+          },
+        });
+        await assert.rejects(seeding, cutShort);
+        assert.equal((await db.selectFrom('routes').select('id').execute()).length, 3);
+      } finally {
+        await database.close();
+      }
+      const completed = await otherCli('demo', 'seed');
+      assert.equal(completed.code, 0, completed.stderr);
+      assert.match(completed.stdout, /created 0 depot\(s\), 0 device\(s\), 0 drone\(s\), 0 vehicle\(s\), 0 account\(s\), 0 driver profile\(s\), 0 shipment\(s\) .*, 5 planned route\(s\)/);
+      const reopened = await openDatabase(config, createMemoryLogger('warn').logger);
+      try {
+        const routes = await storedRoutes(reopened);
+        assert.deepEqual(routes.map((r) => r.username), DEMO_DRIVERS.map((d) => d.username).sort(), 'each driver exactly one route');
+        assert.equal(routes.flatMap((r) => r.stops).length, 40);
+      } finally {
+        await reopened.close();
+      }
+      assert.match((await otherCli('demo', 'seed')).stdout, /already seeded/);
+    } finally {
+      other.cleanup();
+    }
   });
 
   test('a data directory whose devices or accounts the demo cannot use is refused with a clear error; nothing is written', async () => {
@@ -194,7 +315,7 @@ describe('npm run demo', () => {
       child.kill('SIGINT');
       assert.equal(await exited, 0, `${stdout}\n${stderr}`);
 
-      assert.match(stdout, /created 2 depot\(s\), 10 device\(s\), 4 drone\(s\), 6 vehicle\(s\), 9 account\(s\), 8 driver profile\(s\), 60 shipment\(s\)/);
+      assert.match(stdout, CREATED);
       assert.match(stdout, /First start: administrator account "admin" created/);
       const drones = /drones: sent (\d+), acknowledged (\d+), refused (\d+)/.exec(stdout);
       const vans = /vans: sent (\d+), acknowledged (\d+), refused (\d+)/.exec(stdout);

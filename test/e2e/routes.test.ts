@@ -294,4 +294,46 @@ describe('routes', () => {
       await client.endAsync(true);
     }
   });
+
+  test('plans for a driver still awaiting their own setup, never for a disabled one', async () => {
+    const adminBrowser = await world.fresh(admin);
+    const east = { lat: 51.34, lon: 12.375 };
+    assert.equal((await adminBrowser.post('/api/v1/depots', { id: 'east', name: 'East', location: east })).status, 201);
+    for (const id of ['e-van1', 'e-van2']) assert.equal((await adminBrowser.post('/api/v1/vehicles', { id, name: id, depotId: 'east', maxPayloadKg: 500 })).status, 201);
+    const drivers: Record<string, string> = {};
+    for (const username of ['newhire', 'leaver']) {
+      // Created, never signed in: each still holds only a setup code.
+      const created = await adminBrowser.post<{ user: { id: string } }>('/api/v1/users', { username, role: 'driver' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      drivers[username] = created.body.user.id;
+      assert.equal((await adminBrowser.request('PUT', `/api/v1/drivers/${created.body.user.id}`, { homeDepotId: 'east' })).status, 200);
+    }
+    const newhire = drivers['newhire'] ?? '';
+    const leaver = drivers['leaver'] ?? '';
+    assert.equal((await adminBrowser.post(`/api/v1/users/${leaver}/disable`, {})).status, 200);
+    const listed = await (await world.fresh(world.dispatcher)).get<{ items: { username: string; accountStatus: string }[] }>('/api/v1/drivers?depot=east');
+    assert.deepEqual(listed.body.items.map((d) => [d.username, d.accountStatus]), [['leaver', 'disabled'], ['newhire', 'setup_required']], 'the dispatcher sees both, and which may be planned');
+
+    const date = '2026-07-03';
+    const window = { start: `${date}T08:00:00Z`, end: `${date}T18:00:00Z` };
+    const ids: string[] = [];
+    for (const bearing of [45, 225]) {
+      const rad = (bearing * Math.PI) / 180;
+      ids.push(await world.shipment({ lat: east.lat + (3 * Math.cos(rad)) / 111.2, lon: east.lon + (3 * Math.sin(rad)) / 70 }, { depotId: 'east', window }));
+    }
+    const browser = await world.fresh(world.dispatcher);
+    const before = await snapshot();
+    const refused = await browser.post('/api/v1/routes', { driverId: leaver, vehicleId: 'e-van1', date, shipmentIds: ids });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body['code'], 'driver.not_eligible');
+    assert.match(String(refused.body['detail']), /disabled/);
+    assert.equal((await browser.request('PUT', `/api/v1/shipments/${ids[0] ?? ''}/assignment`, { driverId: leaver })).body['code'], 'driver.not_eligible');
+    assert.equal(await snapshot(), before, 'nothing planned, assigned or audited for a disabled driver');
+
+    const planned = await browser.post<{ routes: Route[] }>('/api/v1/routes/plan', { depotId: 'east', date });
+    assert.equal(planned.status, 201, JSON.stringify(planned.body));
+    assert.deepEqual(planned.body.routes.map((r) => r.driverId), [newhire], 'one route, for the new hire only: two vans, but one plannable driver');
+    assert.deepEqual(planned.body.routes[0]?.stops.map((s) => s.shipmentId).sort(), [...ids].sort());
+    for (const id of ids) assert.equal((await browser.get<{ assignedDriverId: string }>(`/api/v1/shipments/${id}`)).body.assignedDriverId, newhire);
+  });
 });

@@ -4,7 +4,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
+import { Keyring } from '../../src/crypto/keyring.ts';
+import { WebhookEndpoints } from '../../src/delivery/webhooks/endpoints.ts';
+import { DestinationGuard } from '../../src/delivery/webhooks/ssrf.ts';
+import { systemClock } from '../../src/kernel/clock.ts';
+import { createMemoryLogger } from '../../src/kernel/logger.ts';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { runCli } from '../support/cli.ts';
+import { testConfig } from '../support/config.ts';
 import { csvLine, CSV_HEADER, recipientFor, squareArea } from '../support/delivery.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -12,13 +20,24 @@ import { tempDir } from '../support/tmp.ts';
 
 describe('rampart depot and shipment', () => {
   const dir = tempDir('rampart-shipment-cli');
-  const env = { RAMPART_MASTER_KEY: randomBytes(32).toString('base64') };
+  const masterKey = randomBytes(32).toString('base64');
+  const env = { RAMPART_MASTER_KEY: masterKey };
   const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
   const file = (name: string, text: string) => {
     const path = join(dir.path, name);
     writeFileSync(path, text);
     return path;
   };
+
+  /** The CLI's data directory, opened between commands (never while one runs). */
+  async function withDatabase<T>(body: (database: Database) => Promise<T>): Promise<T> {
+    const database = await openDatabase(testConfig(join(dir.path, 'data')), createMemoryLogger('warn').logger);
+    try {
+      return await body(database);
+    } finally {
+      await database.close();
+    }
+  }
 
   before(async () => {
     assert.equal((await cli('migrate', 'up')).code, 0);
@@ -77,5 +96,28 @@ describe('rampart depot and shipment', () => {
     assert.equal(rows.find((r) => r['reference'] === 'A-1')?.['recipient_name'], plainPerson.name);
     assert.match((await cli('shipment', 'export', '--status', 'lost')).stderr, /--status.*expected one of/);
     assert.match((await cli('shipment', 'import', join(dir.path, 'missing.csv'))).stderr, /ENOENT|no such file/);
+  });
+
+  test('shipment import queues a shipment.created webhook for each new shipment, as the API does', async () => {
+    const endpoint = await withDatabase(async (database) => {
+      const keyring = await Keyring.open({ database, masterKey: Buffer.from(masterKey, 'base64'), clock: systemClock, columns: ENCRYPTED_COLUMNS });
+      const endpoints = new WebhookEndpoints({ db: database.db, keyring, clock: systemClock, guard: new DestinationGuard({ allowPrivateCidrs: [] }) });
+      const change = { actor: { type: 'cli' as const, id: 'test', authMethod: 'local_shell' } };
+      const created = (await endpoints.create({ name: 'created', url: 'https://hooks.example.com/rampart', events: ['shipment.created'] }, change)).endpoint;
+      await endpoints.create({ name: 'delivered only', url: 'https://hooks.example.com/delivered', events: ['shipment.delivered'] }, change);
+      return created;
+    });
+    const csv = file('hooked.csv', [CSV_HEADER, csvLine({ reference: 'H-1' }), csvLine({ reference: 'H-2' })].join('\n'));
+    const imported = await cli('shipment', 'import', csv);
+    assert.equal(imported.code, 0, imported.stderr);
+    const ids = parse<Record<string, string>>(imported.stdout, { columns: true }).map((r) => r['shipment_id']);
+    assert.equal(ids.length, 2);
+    await withDatabase(async ({ db }) => {
+      const queued = await db.selectFrom('webhook_deliveries').select(['endpoint_id', 'event_type', 'status', 'payload']).execute();
+      assert.deepEqual(queued.map((d) => [d.endpoint_id, d.event_type, d.status]), [[endpoint.id, 'shipment.created', 'pending'], [endpoint.id, 'shipment.created', 'pending']], 'one delivery per shipment, only to the endpoint subscribed to creations');
+      const shipments = queued.map((d) => (JSON.parse(d.payload) as { data: { id: string; status: string } }).data);
+      assert.deepEqual(shipments.map((s) => s.id).sort(), [...ids].sort());
+      assert.ok(shipments.every((s) => s.status === 'created'));
+    });
   });
 });

@@ -4,14 +4,20 @@ import { isRampartError, RampartError } from '../../kernel/errors.ts';
 import type { DeliveryChange } from '../common.ts';
 import type { Delivery } from '../delivery.ts';
 import type { UnitKind } from '../fleet/fleet.service.ts';
-import { DEMO_DEPOTS, DEMO_DISPATCHER, DEMO_DRIVERS, DEMO_DRONES, DEMO_TRUCKS, demoServiceArea, demoShipments, type DemoAccount, type DemoUnit } from './world.ts';
+import type { RoutingFailure } from '../planning/index.ts';
+import type { RouteService } from '../routes/routes.service.ts';
+import { DEMO_DEPOTS, DEMO_DISPATCHER, DEMO_DRIVERS, DEMO_DRONES, DEMO_ROUTES, DEMO_TRUCKS, demoRouteReferences, demoServiceArea, demoShipments, type DemoAccount, type DemoUnit } from './world.ts';
 
 // Seeds the Contoso demo world through the domain services, so every row is
 // checked, audited and (recipients) encrypted exactly as in operation. Each
 // item is looked up first and created only when missing: a second run
-// creates nothing, and a run cut short is completed by the next.
+// creates nothing, and a run cut short is completed by the next. Routes are
+// planned by the route service like a dispatcher's, for drivers who have not
+// signed in yet (they may be planned for while awaiting their own setup).
+// A route is planned on the day its shipments' windows fall, read from the
+// stored shipments, so a run on a later day completes the same world.
 
-export const DEMO_PHASES = ['depots', 'devices', 'fleet', 'accounts', 'shipments'] as const;
+export const DEMO_PHASES = ['depots', 'devices', 'fleet', 'accounts', 'shipments', 'routes'] as const;
 export type DemoPhase = (typeof DEMO_PHASES)[number];
 
 export interface DemoProgress {
@@ -24,6 +30,8 @@ export interface DemoSeedDeps {
   readonly delivery: Delivery;
   readonly devices: DeviceRegistry;
   readonly users: UserDeps;
+  /** Plans the routes (createRoutes(…).routes): its travel matrices come from `planning`, falling back to great-circle distances. */
+  readonly routes: RouteService;
   readonly change: DeliveryChange;
   readonly onProgress?: (progress: DemoProgress) => void;
 }
@@ -37,13 +45,15 @@ export interface DemoSetupCode {
 
 export interface DemoSeedReport {
   /** What this run created; all zero when the world was already there. */
-  readonly created: { depots: number; devices: number; drones: number; vehicles: number; accounts: number; drivers: number; shipments: number };
+  readonly created: { depots: number; devices: number; drones: number; vehicles: number; accounts: number; drivers: number; shipments: number; routes: number };
   /** One-time setup codes of the accounts this run created (shown once). */
   readonly setupCodes: readonly DemoSetupCode[];
   /** The first new shipment of each depot and its public tracking path (the token is shown once). */
   readonly trackingSamples: ReadonlyArray<{ readonly reference: string; readonly trackingNumber: string; readonly path: string }>;
-  /** The day of the new shipments' windows (`YYYY-MM-DD`, UTC). */
+  /** The seed's day (`YYYY-MM-DD`, UTC): new shipments have their windows on it or the day after. */
   readonly day: string;
+  /** Set when road routing failed and this run's routes were planned with great-circle distances instead. */
+  readonly routeFallbackReason?: RoutingFailure;
 }
 
 export function alreadySeeded(report: DemoSeedReport): boolean {
@@ -88,7 +98,7 @@ async function refuseConflicts(deps: DemoSeedDeps, units: ReadonlyArray<{ kind: 
 
 export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSeedReport> {
   const { delivery, devices, users, change } = deps;
-  const created = { depots: 0, devices: 0, drones: 0, vehicles: 0, accounts: 0, drivers: 0, shipments: 0 };
+  const created = { depots: 0, devices: 0, drones: 0, vehicles: 0, accounts: 0, drivers: 0, shipments: 0, routes: 0 };
   const report = (phase: DemoPhase, done: number, total: number) => deps.onProgress?.({ phase, done, total });
   const day = delivery.clock.now().toISOString().slice(0, 10);
   const units: ReadonlyArray<{ kind: UnitKind; unit: DemoUnit }> = [...DEMO_DRONES.map((unit) => ({ kind: 'drone' as const, unit })), ...DEMO_TRUCKS.map((unit) => ({ kind: 'vehicle' as const, unit }))];
@@ -127,6 +137,7 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSeedReport> {
   }
 
   const setupCodes: DemoSetupCode[] = [];
+  const accountIds = new Map<string, string>();
   for (const [i, account] of accounts.entries()) {
     let accountId = await existing(() => findUserId(users.db, account.username), 'route.not_found');
     if (accountId === undefined) {
@@ -135,6 +146,7 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSeedReport> {
       setupCodes.push({ username: made.user.username, role: account.role, setupCode: made.setupCode, expiresAt: made.setupCodeExpiresAt });
       created.accounts++;
     }
+    accountIds.set(account.username, accountId);
     const homeDepotId = account.homeDepotId;
     if (homeDepotId !== undefined && (await existing(() => delivery.fleet.getDriver(accountId), 'driver.not_found')) === undefined) {
       await delivery.fleet.setDriver(accountId, homeDepotId, change);
@@ -160,5 +172,26 @@ export async function seedDemo(deps: DemoSeedDeps): Promise<DemoSeedReport> {
     report('shipments', i + 1, planned.length);
   }
 
-  return { created, setupCodes, trackingSamples, day };
+  let routeFallbackReason: RoutingFailure | undefined;
+  for (const [i, route] of DEMO_ROUTES.entries()) {
+    const driverId = accountIds.get(route.driver);
+    if (driverId === undefined) throw new Error(`demo route for unknown driver ${route.driver}`);
+    const references = demoRouteReferences(route);
+    const rows = await delivery.db.selectFrom('shipments').select(['id', 'reference', 'window_start']).where('depot_id', '=', route.depotId).where('reference', 'in', references).execute();
+    const stops = references.map((reference) => {
+      const row = rows.find((r) => r.reference === reference);
+      if (row === undefined) throw new Error(`demo shipment ${reference} missing after the shipments phase`);
+      return row;
+    });
+    const date = new Date(stops[0]?.window_start ?? day).toISOString().slice(0, 10);
+    const shipmentIds = stops.map((s) => s.id);
+    if ((await deps.routes.forDriver(driverId, date)) === undefined) {
+      const planned = await deps.routes.create({ driverId, vehicleId: route.vehicleId, date, shipmentIds, optimise: true, fallback: true }, change);
+      routeFallbackReason ??= planned.fallbackReason;
+      created.routes++;
+    }
+    report('routes', i + 1, DEMO_ROUTES.length);
+  }
+
+  return { created, setupCodes, trackingSamples, day, ...(routeFallbackReason === undefined ? {} : { routeFallbackReason }) };
 }

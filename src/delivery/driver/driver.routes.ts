@@ -4,6 +4,7 @@ import type { PlaneApp } from '../../http/plane.ts';
 import { ProblemSchema } from '../../http/problem.ts';
 import { can } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
+import type { EventLog } from '../../stream/event-log.ts';
 import { loadDriver } from '../fleet/fleet.service.ts';
 import type { Routes } from '../routes/index.ts';
 import { DateSchema, MapSchema, RouteDetailSchema, RouteErrors, RouteIdSchema, StopIdSchema } from '../routes/routes.schema.ts';
@@ -39,8 +40,9 @@ const LocationBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerDriverRoutes(app: PlaneApp, routes: Routes, options: { maxEventBytes: number; pingsPerMinute?: number }): SourceRateLimit {
-  const { routes: service, progress, delivery, eventLog, clock } = routes;
+export function registerDriverRoutes(app: PlaneApp, routes: Routes, options: { eventLog: EventLog; maxEventBytes: number; pingsPerMinute?: number }): SourceRateLimit {
+  const { routes: service, progress, delivery, clock } = routes;
+  const { eventLog } = options;
   const limiter = new SourceRateLimit({ clock, limit: options.pingsPerMinute ?? LOCATION_PINGS_PER_MINUTE, windowSeconds: 60 });
 
   /** The caller's own route, or the same 404 as a missing one. */

@@ -277,11 +277,18 @@ export async function loadDriver(db: Kysely<Tables>, accountId: string): Promise
   return driverView(row);
 }
 
-/** Refuses a driver who may not take shipments of `depotId`: not an active driver, no profile, or another home depot. */
+/**
+ * Whether a driver account may be planned for: any enabled one, whether it is
+ * active or still awaiting its own setup (a new hire's first route is planned
+ * before they first sign in), never a disabled one.
+ */
+export const plannableDriverStatus = (status: DriverView['accountStatus']): boolean => status !== 'disabled';
+
+/** Refuses a driver who may not take shipments of `depotId`: disabled, not a driver, no profile, or another home depot. */
 export async function checkDriverFor(trx: Kysely<Tables>, driverId: string, depotId: string): Promise<void> {
   const row = await driverSelect(trx).where('driver_profiles.account_id', '=', driverId).executeTakeFirst();
   const refuse = (why: string) => new RampartError('driver.not_eligible', `driver ${driverId}: ${why}`, { publicDetail: why });
   if (row === undefined) throw refuse('The account is not a driver with a driver profile.');
-  if (row.status !== 'active') throw refuse('The driver\'s account is not active.');
+  if (!plannableDriverStatus(row.status)) throw refuse('The driver\'s account is disabled.');
   if (row.home_depot_id !== depotId) throw refuse(`The driver's home depot is ${row.home_depot_id}, not the shipment's depot ${depotId}.`);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { inflateSync } from 'node:zlib';
 import { RampartError } from '../../kernel/errors.ts';
 
 // Images of a proof of delivery (the signature's PNG rendering, the doorstep
@@ -124,12 +125,42 @@ export function checkImage(bytes: Buffer, declared: ImageType, limits: ImageLimi
   const pixels = header.width * header.height;
   if (pixels > limits.maxPixels) throw tooLarge(role, `${header.width} × ${header.height} pixels; at most ${limits.maxPixels} pixels`);
 
-  const decoded = actual === 'image/png' ? decodePng(bytes, role) : decodeJpg(bytes, pixels, role);
+  const decoded = actual === 'image/png' ? decodePng(bytes, header, role) : decodeJpg(bytes, pixels, role);
   if (decoded.width !== header.width || decoded.height !== header.height) throw invalid(role, 'decoded size differs from the header');
   return { role, contentType: actual, width: header.width, height: header.height, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-function decodePng(bytes: Buffer, role: ImageRole): Header {
+const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * The pixel data (all IDAT chunks, inflated) must be exactly as long as the
+ * header's dimensions need. The decoder does not check this: it reads past
+ * short data into whatever memory follows, so a truncated image could pass
+ * or fail by chance. Inflating with a bound also caps the work at the size
+ * the pixel limit allows.
+ */
+function checkPngDataLength(bytes: Buffer, header: Header, role: ImageRole): void {
+  const channels = PNG_CHANNELS[bytes[25] ?? -1];
+  const bitDepth = bytes[24] ?? 0;
+  if (channels === undefined || ![1, 2, 4, 8, 16].includes(bitDepth)) throw invalid(role, 'PNG with an unknown colour type or bit depth');
+  const expected = (Math.ceil((header.width * channels * bitDepth) / 8) + 1) * header.height;
+  const idat: Buffer[] = [];
+  for (let offset = 8; offset + 12 <= bytes.length; ) {
+    const length = bytes.readUInt32BE(offset);
+    if (bytes.toString('latin1', offset + 4, offset + 8) === 'IDAT') idat.push(bytes.subarray(offset + 8, offset + 8 + length));
+    offset += 12 + length;
+  }
+  let inflated: Buffer;
+  try {
+    inflated = inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
+  } catch (error) {
+    throw undecodable(role, 'PNG', error);
+  }
+  if (inflated.length !== expected) throw invalid(role, `PNG pixel data is ${inflated.length} bytes; the header needs ${expected}`);
+}
+
+function decodePng(bytes: Buffer, header: Header, role: ImageRole): Header {
+  checkPngDataLength(bytes, header, role);
   try {
     const png = PNG.sync.read(bytes, { checkCRC: true });
     return { width: png.width, height: png.height };

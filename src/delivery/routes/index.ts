@@ -1,5 +1,4 @@
 import type { Clock } from '../../kernel/clock.ts';
-import type { EventLog } from '../../stream/event-log.ts';
 import type { Delivery } from '../delivery.ts';
 import { defaultServiceSecondsFor, droneMissionSettingsFor, greatCircleProviderFor, matrixProviderFor, type PlanningConfig } from '../planning/index.ts';
 import { MissionService, type DeviceSender } from './missions.service.ts';
@@ -12,6 +11,9 @@ import { RouteService } from './routes.service.ts';
 //                                           delivered; the route completes when
 //                                           nothing is left to visit
 //   routeEtaSource(db)                      the tracking page's ETA (createDelivery's etaFor)
+// Nothing here needs the event log: only the driver's location ping writes to
+// it, so it is that route's dependency (registerDriverRoutes), and the CLI
+// (`rampart demo seed`) plans routes without opening the log.
 
 export { completeIfDone, markStopDelivered, routeEtaSource } from './progress.ts';
 export type { DeviceSender } from './missions.service.ts';
@@ -21,14 +23,12 @@ export interface Routes {
   readonly routes: RouteService;
   readonly progress: RouteProgress;
   readonly missions: MissionService;
-  readonly eventLog: EventLog;
   readonly clock: Clock;
 }
 
 export interface RoutesOptions {
   readonly delivery: Delivery;
   readonly planning: PlanningConfig;
-  readonly eventLog: EventLog;
   /** The MQTT listener's sendToDevice, looked up when a mission is sent (the listener starts after the routes are registered). */
   readonly sendToDevice?: DeviceSender;
   readonly fetch?: typeof globalThis.fetch;
@@ -43,7 +43,6 @@ export function createRoutes(options: RoutesOptions): Routes {
     routes: new RouteService({ db: delivery.db, clock: delivery.clock, lifecycle, providers, serviceSeconds: defaultServiceSecondsFor(planning) }),
     progress: new RouteProgress({ db: delivery.db, clock: delivery.clock, lifecycle }),
     missions: new MissionService({ db: delivery.db, clock: delivery.clock, settings: droneMissionSettingsFor(planning), send: options.sendToDevice }),
-    eventLog: options.eventLog,
     clock: delivery.clock,
   };
 }

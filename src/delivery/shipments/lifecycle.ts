@@ -115,7 +115,8 @@ export class ShipmentLifecycle {
   /**
    * Assigns the shipment to a driver: created → assigned, failed → assigned
    * (another attempt), or assigned → assigned with another driver. The driver
-   * must be an active driver whose home depot is the shipment's.
+   * must be an enabled driver (active or awaiting their own setup, not
+   * disabled) whose home depot is the shipment's.
    */
   async assign(trx: Kysely<Tables>, input: AssignInput): Promise<ShipmentSummary> {
     const before = await loadSummaryRow(trx, input.shipmentId);
