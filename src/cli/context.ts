@@ -35,6 +35,14 @@ export function reportFailure(error: unknown): void {
   }
 }
 
+/** Printable without letting stored text drive the terminal. */
+export function plain(text: string): string {
+  return Array.from(text, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
+  }).join('');
+}
+
 /** Who runs an operator command, for the audit trail: the OS account at the shell. */
 export async function cliActor(): Promise<{ type: 'cli'; id: string; authMethod: 'local_shell' }> {
   const { userInfo } = await import('node:os');

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { DeviceRegistry, DeviceView } from '../devices/registry.ts';
 import type { DeviceTokenSettings } from '../devices/tokens.ts';
-import { action, cliActor, loadCliConfig, type GlobalOptions } from './context.ts';
+import { action, cliActor, loadCliConfig, plain, type GlobalOptions } from './context.ts';
 
 // `rampart device …`: the device registry from the shell. Same rules and audit
 // entries as the API; the actor is the operating-system user. A running server
@@ -45,14 +45,6 @@ const HUB = /^[a-z][a-z0-9-]{0,49}$/;
 function parseHub(text: string): string {
   if (!HUB.test(text)) throw new InvalidArgumentError('expected a hub name: a–z, 0–9 and "-", starting with a letter');
   return text;
-}
-
-/** Printable without letting stored text drive the terminal. */
-function plain(text: string): string {
-  return Array.from(text, (c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
-  }).join('');
 }
 
 interface DeviceContext {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Delivery } from '../delivery/delivery.ts';
-import { action, cliActor, loadCliConfig, type GlobalOptions } from './context.ts';
+import { action, cliActor, loadCliConfig, plain, type GlobalOptions } from './context.ts';
 
 // `rampart shipment …` and `rampart depot …`: bulk import and export of
 // shipments and depot administration from the shell, with the same checks and
@@ -26,14 +26,6 @@ function parseCoordinate(limit: number): (text: string) => number {
     if (!/^-?\d{1,3}(\.\d{1,10})?$/.test(text) || Math.abs(Number(text)) > limit) throw new InvalidArgumentError(`expected a number from -${limit} to ${limit}`);
     return Number(text);
   };
-}
-
-/** Printable without letting stored text drive the terminal. */
-function plain(text: string): string {
-  return Array.from(text, (c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
-  }).join('');
 }
 
 async function withDelivery<T>(program: Command, body: (delivery: Delivery, actor: Awaited<ReturnType<typeof cliActor>>) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { UserDeps } from '../identity/users.ts';
 import type * as UsersModule from '../identity/users.ts';
-import { action, cliActor, loadCliConfig, type GlobalOptions } from './context.ts';
+import { action, cliActor, loadCliConfig, plain, type GlobalOptions } from './context.ts';
 
 // `rampart user …`: account administration for when the console is
 // unreachable (or before it exists). Same rules and audit entries as the API;
@@ -18,14 +18,6 @@ function parseRole(text: string): RoleName {
 function parseLimit(text: string): number {
   if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 500) throw new InvalidArgumentError('expected a whole number from 1 to 500');
   return Number(text);
-}
-
-/** Printable without letting stored text drive the terminal. */
-function plain(text: string): string {
-  return Array.from(text, (c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\u${code.toString(16).padStart(4, '0')}` : c;
-  }).join('');
 }
 
 async function withUsers<T>(program: Command, body: (ctx: { deps: UserDeps; users: typeof UsersModule; actor: Awaited<ReturnType<typeof cliActor>> }) => Promise<T>): Promise<T> {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { appendAudit, type AuditActor, type AuditContext, type JsonValue } from '../audit/append.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import type { Db } from '../storage/database.ts';
+import { idOrNameContains, pageAfterKey } from '../storage/listing.ts';
 import type { DeviceTable, Tables } from '../storage/tables.ts';
 
 // The device registry, shared by the admin API and `rampart device …`. Keys
@@ -216,13 +217,9 @@ export class DeviceRegistry {
     if (query.kind !== undefined) select = select.where('kind', '=', query.kind);
     if (query.status !== undefined) select = select.where('status', '=', query.status);
     if (query.cursor !== undefined) select = select.where('id', '>', query.cursor);
-    if (query.q !== undefined && query.q !== '') {
-      const pattern = `%${query.q.toLowerCase().replace(/[%_\\]/g, '')}%`;
-      select = select.where((eb) => eb.or([eb(sql<string>`lower(id)`, 'like', pattern), eb(sql<string>`lower(name)`, 'like', pattern)]));
-    }
-    const rows = await select.execute();
-    const page = rows.slice(0, query.limit);
-    return { items: page.map(view), nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null };
+    const q = query.q;
+    if (q !== undefined && q !== '') select = select.where((eb) => idOrNameContains(eb, q));
+    return pageAfterKey(await select.execute(), query.limit, (row) => row.id, view);
   }
 
   async setStatus(id: string, status: DeviceStatus, change: DeviceChange): Promise<DeviceView> {

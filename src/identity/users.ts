@@ -4,6 +4,7 @@ import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import { newId } from '../kernel/ids.ts';
 import type { Db } from '../storage/database.ts';
+import { containsPattern, pageAfterKey } from '../storage/listing.ts';
 import type { AccountTable, Tables } from '../storage/tables.ts';
 import { issueSetupCode } from './bootstrap.ts';
 import type { Role } from './rbac.ts';
@@ -85,13 +86,11 @@ export interface UserQuery {
 /** Sorted by username; `cursor` is the last username of the previous page. */
 export async function listUsers(db: Db, query: UserQuery): Promise<{ items: UserView[]; nextCursor: string | null }> {
   let select = db.selectFrom('accounts').select(USER_COLUMNS).orderBy('username').limit(query.limit + 1);
-  if (query.q !== undefined && query.q !== '') select = select.where('username', 'like', `%${query.q.toLowerCase().replace(/[%_\\]/g, '')}%`);
+  if (query.q !== undefined && query.q !== '') select = select.where('username', 'like', containsPattern(query.q));
   if (query.role !== undefined) select = select.where('role', '=', query.role);
   if (query.status !== undefined) select = select.where('status', '=', query.status);
   if (query.cursor !== undefined) select = select.where('username', '>', query.cursor);
-  const rows = await select.execute();
-  const page = rows.slice(0, query.limit);
-  return { items: page.map(view), nextCursor: rows.length > query.limit ? (page.at(-1)?.username ?? null) : null };
+  return pageAfterKey(await select.execute(), query.limit, (row) => row.username, view);
 }
 
 async function activeAdmins(trx: Kysely<Tables>): Promise<number> {

@@ -14,15 +14,19 @@ const SETTING_NAMES: readonly (keyof HubSettings)[] = ['partitions', 'retentionH
 
 /** The configured hubs as the event log takes them, in configuration order. */
 export function hubDefinitions(config: RampartConfig): HubSpec[] {
-  return Object.entries(config.hubs).map(([name, hub]) => ({
-    name,
+  return Object.entries(config.hubs).map(([name, hub]) => ({ name, ...hubSettingsOf(hub) }));
+}
+
+/** Only a hub's settings, from anything that carries them (a definition, a configured hub). */
+export function hubSettingsOf(hub: HubSettings): HubSettings {
+  return {
     partitions: hub.partitions,
     retentionHours: hub.retentionHours,
     retentionMaxBytes: hub.retentionMaxBytes,
     schema: hub.schema,
     onInvalid: hub.onInvalid,
     allowNonJson: hub.allowNonJson,
-  }));
+  };
 }
 
 /** Where the embedded event log lives: `eventLog.path`, or `<dataDir>/events.db`. */

@@ -6,23 +6,13 @@ import { openEmbeddedEventLog } from '../stream/embedded/index.ts';
 import type { EventLog, HubSpec } from '../stream/event-log.ts';
 import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../../test/support/databases.ts';
 import { hasCode } from '../../test/support/errors.ts';
+import { hubSpec } from '../../test/support/event-log.ts';
 import { tempDir } from '../../test/support/tmp.ts';
 import { HubAdministration } from './hubs.service.ts';
 
 // A hub change and its audit entry live in two databases: the entry commits
 // only if the event log's change did, and each entry's "before" is what the
 // change replaced.
-
-const spec = (name: string, overrides: Partial<HubSpec> = {}): HubSpec => ({
-  name,
-  partitions: 2,
-  retentionHours: 24,
-  retentionMaxBytes: 1_073_741_824,
-  schema: 'none',
-  onInvalid: 'refuse',
-  allowNonJson: false,
-  ...overrides,
-});
 
 const actor = { actor: { type: 'cli' as const, id: 'test' } };
 
@@ -56,7 +46,7 @@ for (const target of DATABASE_TARGETS) {
 
     test('audits each change with the settings it replaced, also when changes arrive together', async () => {
       await withAdministration([], async ({ administration, eventLog, opened }) => {
-        await administration.create(spec('field'), actor);
+        await administration.create(hubSpec('field'), actor);
         await Promise.all([administration.update('field', { retentionHours: 5 }, actor), administration.update('field', { schema: 'truck' }, actor)]);
         const entries = (await hubEntries(opened)).map((entry) => ({ ...entry, details: JSON.parse(entry.details) as Record<string, unknown> }));
         assert.deepEqual(entries.map((e) => [e.action, e.target_id]), [['hub.create', 'field'], ['hub.update', 'field'], ['hub.update', 'field']]);
@@ -71,14 +61,14 @@ for (const target of DATABASE_TARGETS) {
     });
 
     test('rolls the audit entry back when the event log refuses or cannot make the change', async () => {
-      await withAdministration([spec('legacy')], async ({ opened, reopen }) => {
+      await withAdministration([hubSpec('legacy')], async ({ opened, reopen }) => {
         // A hub removed from the configuration is unknown to the live map but still held by the log: only the log can refuse it.
         const eventLog = await reopen([]);
         const administration = new HubAdministration({ db: opened.database.db, eventLog, clock: new ManualClock() });
-        await assert.rejects(administration.create(spec('legacy'), actor), hasCode('hub.name_taken', /removed from the configuration/));
+        await assert.rejects(administration.create(hubSpec('legacy'), actor), hasCode('hub.name_taken', /removed from the configuration/));
         assert.deepEqual(await hubEntries(opened), [], 'no entry for a hub that was not created');
 
-        await administration.create(spec('field'), actor);
+        await administration.create(hubSpec('field'), actor);
         await eventLog.close();
         await assert.rejects(administration.update('field', { retentionHours: 5 }, actor), hasCode('service.unavailable'));
         assert.deepEqual((await hubEntries(opened)).map((e) => e.action), ['hub.create'], 'no entry for a change the log did not make');
@@ -87,10 +77,10 @@ for (const target of DATABASE_TARGETS) {
 
     test('makes no change when its audit entry cannot be written', async () => {
       await withAdministration([], async ({ administration, eventLog, opened }) => {
-        await administration.create(spec('field'), actor);
+        await administration.create(hubSpec('field'), actor);
         // Without the chain's head row no entry can be appended.
         await opened.database.db.deleteFrom('audit_head').execute();
-        await assert.rejects(administration.create(spec('other'), actor));
+        await assert.rejects(administration.create(hubSpec('other'), actor));
         await assert.rejects(administration.update('field', { retentionHours: 5 }, actor));
         assert.equal(eventLog.hubs.has('other'), false);
         assert.equal(eventLog.hubs.get('field')?.retentionHours, 24);

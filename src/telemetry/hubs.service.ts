@@ -1,10 +1,9 @@
 import { appendAudit, type AuditActor, type AuditContext, type JsonValue } from '../audit/append.ts';
-import type { HubSettings } from '../config/schema.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import type { Db } from '../storage/database.ts';
 import type { EventLog, HubChanges, HubDefinition, HubSpec } from '../stream/event-log.ts';
-import { changedHub, checkHubSpec } from '../stream/hubs.ts';
+import { changedHub, checkHubSpec, hubSettingsOf } from '../stream/hubs.ts';
 
 // Hubs created and changed at run time (the API; configured hubs change only
 // in the configuration). Each change is audited with its settings before and
@@ -25,17 +24,6 @@ export interface HubAdministrationDeps {
   readonly db: Db;
   readonly eventLog: EventLog;
   readonly clock: Clock;
-}
-
-function settingsOf(hub: HubSettings): Record<string, JsonValue> {
-  return {
-    partitions: hub.partitions,
-    retentionHours: hub.retentionHours,
-    retentionMaxBytes: hub.retentionMaxBytes,
-    schema: hub.schema,
-    onInvalid: hub.onInvalid,
-    allowNonJson: hub.allowNonJson,
-  };
 }
 
 export class HubAdministration {
@@ -61,7 +49,7 @@ export class HubAdministration {
         throw new RampartError('hub.name_taken', detail, { publicDetail: detail });
       }
       return this.#db.transaction().execute(async (trx) => {
-        await this.#audit(trx, 'hub.create', checked.name, change, { before: null, after: settingsOf(checked) });
+        await this.#audit(trx, 'hub.create', checked.name, change, { before: null, after: hubSettingsOf(checked) });
         return this.#eventLog.createHub(checked);
       });
     });
@@ -73,8 +61,8 @@ export class HubAdministration {
       const current = this.#eventLog.hubs.get(name);
       if (current === undefined) throw new RampartError('ingest.unknown_hub', `no hub ${name}`, { publicDetail: 'no such event hub' });
       const next = changedHub(current, changes, this.#clock.now().toISOString());
-      const before = settingsOf(current);
-      const after = settingsOf(next);
+      const before: Record<string, JsonValue> = hubSettingsOf(current);
+      const after: Record<string, JsonValue> = hubSettingsOf(next);
       return this.#db.transaction().execute(async (trx) => {
         await this.#audit(trx, 'hub.update', name, change, { before, after, changed: Object.keys(after).filter((key) => after[key] !== before[key]) });
         return this.#eventLog.updateHub(name, changes);

@@ -1,5 +1,6 @@
 import { isJsonContentType } from '../ingest/events.ts';
 import type { HubDefinition, StoredEvent } from '../stream/event-log.ts';
+import { hubSettingsOf } from '../stream/hubs.ts';
 import type { EventView, HubView } from './telemetry.schema.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -32,12 +33,7 @@ export function presentHub(hub: HubDefinition): HubView {
   return {
     name: hub.name,
     origin: hub.origin,
-    partitions: hub.partitions,
-    retentionHours: hub.retentionHours,
-    retentionMaxBytes: hub.retentionMaxBytes,
-    schema: hub.schema,
-    onInvalid: hub.onInvalid,
-    allowNonJson: hub.allowNonJson,
+    ...hubSettingsOf(hub),
     createdAt: hub.createdAt,
     updatedAt: hub.updatedAt,
   };

@@ -7,10 +7,9 @@ import { createDelivery, type Delivery } from '../../src/delivery/delivery.ts';
 import type { ShipmentEvent, ShipmentEventSink } from '../../src/delivery/shipments/events.ts';
 import { importShipments } from '../../src/delivery/shipments/import.ts';
 import { listShipments, shipmentHistory, trackShipment } from '../../src/delivery/shipments/shipments.query.ts';
-import type { NewShipment } from '../../src/delivery/shipments/shipments.input.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
-import { csvLine, CSV_HEADER, deliverySnapshot, recipientFor, squareArea } from '../support/delivery.ts';
+import { csvLine, CSV_HEADER, deliverySnapshot, newShipment, squareArea } from '../support/delivery.ts';
 import { hasCode } from '../support/errors.ts';
 import { masterKey } from '../support/keys.ts';
 
@@ -20,21 +19,6 @@ import { masterKey } from '../support/keys.ts';
 // imports all or nothing, and key rotation re-encrypting the new columns.
 
 const change = { actor: { type: 'cli' as const, id: 'contract', authMethod: 'local_shell' } };
-
-function newShipment(overrides: Partial<NewShipment> = {}, tag?: string): NewShipment {
-  const recipient = recipientFor(tag);
-  return {
-    depotId: 'north',
-    reference: null,
-    recipient: { name: recipient.name, phone: recipient.phone, address: recipient.address },
-    destination: { lat: 52.53, lon: 13.41 },
-    parcel: { weightKg: 3, lengthCm: null, widthCm: null, heightCm: null },
-    mode: 'truck',
-    window: { start: '2026-07-01T08:00:00Z', end: '2026-07-01T10:00:00Z' },
-    requiredProof: ['signature'],
-    ...overrides,
-  };
-}
 
 for (const target of DATABASE_TARGETS) {
   describe(`delivery on ${target.name}`, { skip: serviceSkipReason(target.skip) }, () => {

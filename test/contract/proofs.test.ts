@@ -13,7 +13,7 @@ import type { NewShipment } from '../../src/delivery/shipments/shipments.input.t
 import type { ShipmentSummary } from '../../src/delivery/shipments/shipments.store.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
-import { recipientFor, squareArea } from '../support/delivery.ts';
+import { newShipment, squareArea } from '../support/delivery.ts';
 import { hasCode } from '../support/errors.ts';
 import { masterKey } from '../support/keys.ts';
 import { changeCharAt, proofSnapshot, SHIPMENT_DESTINATION, submissionFor } from '../support/proofs.ts';
@@ -28,21 +28,6 @@ import { changeCharAt, proofSnapshot, SHIPMENT_DESTINATION, submissionFor } from
 const driverChange = { actor: { type: 'account' as const, id: 'acct_driver1', authMethod: 'password+totp' } };
 const opsChange = { actor: { type: 'cli' as const, id: 'contract', authMethod: 'local_shell' } };
 
-function newShipment(overrides: Partial<NewShipment> = {}): NewShipment {
-  const recipient = recipientFor();
-  return {
-    depotId: 'north',
-    reference: null,
-    recipient: { name: recipient.name, phone: recipient.phone, address: recipient.address },
-    destination: SHIPMENT_DESTINATION,
-    parcel: { weightKg: 3, lengthCm: null, widthCm: null, heightCm: null },
-    mode: 'truck',
-    window: { start: '2026-07-01T08:00:00Z', end: '2026-07-01T10:00:00Z' },
-    requiredProof: ['signature'],
-    ...overrides,
-  };
-}
-
 for (const target of DATABASE_TARGETS) {
   describe(`proofs of delivery on ${target.name}`, { skip: serviceSkipReason(target.skip) }, () => {
     let opened: OpenedDatabase;
@@ -52,7 +37,7 @@ for (const target of DATABASE_TARGETS) {
     const db = () => opened.database.db;
 
     async function outForDelivery(overrides: Partial<NewShipment> = {}): Promise<ShipmentSummary> {
-      const { shipment } = await delivery.shipments.create(newShipment(overrides), opsChange);
+      const { shipment } = await delivery.shipments.create(newShipment({ destination: SHIPMENT_DESTINATION, ...overrides }), opsChange);
       await delivery.shipments.assign(shipment.id, 'acct_driver1', opsChange);
       return delivery.shipments.transition(shipment.id, { to: 'out_for_delivery' }, opsChange);
     }

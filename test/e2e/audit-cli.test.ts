@@ -6,10 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { auditPublicJwks } from '../../src/audit/audit.store.ts';
 import { appendEvents, tamperField } from '../../src/audit/testing.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
-import { createMemoryLogger } from '../../src/kernel/logger.ts';
-import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { runCli } from '../support/cli.ts';
-import { testConfig } from '../support/config.ts';
+import { runCli, withCliDatabase } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
 
 // `rampart audit …` run as a process against a data directory whose trail was
@@ -19,20 +16,11 @@ describe('rampart audit', () => {
   const dir = tempDir('rampart-audit-cli');
   const env = { RAMPART_MASTER_KEY: randomBytes(32).toString('base64') };
   const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
-  const withDatabase = async <T>(body: (database: Database) => Promise<T>): Promise<T> => {
-    // The same file the CLI opens: <cwd>/data/rampart.db.
-    const database = await openDatabase(testConfig(join(dir.path, 'data')), createMemoryLogger('warn').logger);
-    try {
-      return await body(database);
-    } finally {
-      await database.close();
-    }
-  };
 
   before(async () => {
     const migrated = await cli('migrate', 'up');
     assert.equal(migrated.code, 0, migrated.stderr);
-    await withDatabase((database) => appendEvents(database, new ManualClock(new Date(Date.now() - 3_600_000)), 6));
+    await withCliDatabase(dir.path, (database) => appendEvents(database, new ManualClock(new Date(Date.now() - 3_600_000)), 6));
   });
   after(() => dir.cleanup());
 
@@ -67,7 +55,7 @@ describe('rampart audit', () => {
     assert.equal(onStdout.stdout.trimEnd().split('\n').length, 8);
 
     const jwks = join(dir.path, 'jwks.json');
-    writeFileSync(jwks, JSON.stringify({ keys: await withDatabase((database) => auditPublicJwks(database.db)) }));
+    writeFileSync(jwks, JSON.stringify({ keys: await withCliDatabase(dir.path, (database) => auditPublicJwks(database.db)) }));
     const offline = await cli('audit', 'verify', '--export', out, '--jwks', jwks);
     assert.equal(offline.code, 0, offline.stdout + offline.stderr);
     assert.match(offline.stdout, /intact/);
@@ -102,7 +90,7 @@ describe('rampart audit', () => {
   });
 
   test('verify exits 1 and names the entry after a row is altered with SQL', async () => {
-    await withDatabase((database) => tamperField(database.db, 3));
+    await withCliDatabase(dir.path, (database) => tamperField(database.db, 3));
     const verified = await cli('audit', 'verify');
     assert.equal(verified.code, 1);
     assert.match(verified.stdout, /ALTERED: 1 problem\b/);

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { createTestDevice, outsideRegistry } from '../support/devices.ts';
 import { csvLine, CSV_HEADER, deliverySnapshot, rawRequest, recipientFor, recipientValues, shipmentBody, squareArea } from '../support/delivery.ts';
-import { auditEntries, createSignedInUser, signIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { auditEntries, createSignedInUser, freshSignIn, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 
 // The delivery API end to end: depots, the fleet, shipments and their status
 // machine, object-level access (drivers see only their own shipments,
@@ -36,10 +36,7 @@ describe('delivery', () => {
   });
   after(() => rampart.stop());
 
-  async function fresh(user: SignedIn): Promise<Browser> {
-    rampart.clock.advance(30_000);
-    return signIn(rampart, user);
-  }
+  const fresh = (user: SignedIn) => freshSignIn(rampart, user);
 
   test('depots: created with a service area; bad input is refused and writes nothing', async () => {
     const browser = await fresh(admin);

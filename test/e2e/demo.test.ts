@@ -19,7 +19,7 @@ import { systemClock } from '../../src/kernel/clock.ts';
 import { lockHolder } from '../../src/kernel/lockfile.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { childEnv, runCli } from '../support/cli.ts';
+import { childEnv, runCli, withCliDatabase } from '../support/cli.ts';
 import { testConfig } from '../support/config.ts';
 import { routeSnapshot } from '../support/routes.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -66,17 +66,8 @@ describe('rampart demo seed', () => {
   const cli = (...args: string[]) => runCli(args, { cwd: dir.path, env });
   let first: Awaited<ReturnType<typeof cli>>;
 
-  async function withDatabase<T>(body: (database: Database) => Promise<T>): Promise<T> {
-    const database = await openDatabase(testConfig(join(dir.path, 'data')), createMemoryLogger('warn').logger);
-    try {
-      return await body(database);
-    } finally {
-      await database.close();
-    }
-  }
-
   async function snapshot(): Promise<string> {
-    return withDatabase(async (database) => {
+    return withCliDatabase(dir.path, async (database) => {
       const db = database.db;
       const [accounts, devices, audit] = await Promise.all([
         db.selectFrom('accounts').select(['id', 'username', 'role', 'status', 'depot_scope']).orderBy('id').execute(),
@@ -99,7 +90,7 @@ describe('rampart demo seed', () => {
     assert.ok(day !== undefined && nextDay === addDays(day, 1), first.stdout);
     assert.match(first.stderr, /shipments .*60\/60/, 'progress on stderr');
     assert.match(first.stderr, /routes .*8\/8/);
-    await withDatabase(async ({ db }) => {
+    await withCliDatabase(dir.path, async ({ db }) => {
       const depots = await db.selectFrom('depots').select(['id', 'service_area']).orderBy('id').execute();
       assert.deepEqual(depots.map((d) => d.id), DEMO_DEPOTS.map((d) => d.id).sort());
       assert.ok(depots.every((d) => d.service_area !== null), 'each depot has a service area');
@@ -142,7 +133,7 @@ describe('rampart demo seed', () => {
   test('plans one route per driver before anyone signed in: stops are the driver\'s depot shipments on the route\'s day, with totals', async () => {
     const [, day] = CREATED.exec(first.stdout) ?? [];
     assert.ok(day !== undefined);
-    await withDatabase(async (database) => {
+    await withCliDatabase(dir.path, async (database) => {
       const routes = await storedRoutes(database);
       assert.equal(routes.length, 8);
       assert.deepEqual(routes.map((r) => r.username), DEMO_DRIVERS.map((d) => d.username).sort(), 'each driver exactly one route');
@@ -194,7 +185,7 @@ describe('rampart demo seed', () => {
       assert.ok(!files.includes(s.recipient.address), `${s.reference ?? ''}: address not in clear`);
       if (s.recipient.phone !== null) assert.ok(!files.includes(s.recipient.phone), `${s.reference ?? ''}: phone not in clear`);
     }
-    await withDatabase(async (database) => {
+    await withCliDatabase(dir.path, async (database) => {
       const rows = await database.db.selectFrom('shipments').select(['id', 'reference', 'recipient_name', 'recipient_phone', 'recipient_address']).execute();
       for (const row of rows) {
         assert.match(row.recipient_name, /^rk1\./);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTestDevice, hubEvents, outsideRegistry, publish, publisherToken, truckReading, type TestDevice } from '../support/devices.ts';
-import { auditEntries, createSignedInUser, signIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { auditEntries, createSignedInUser, freshSignIn, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 
 // Event hubs created and changed through the API: administrators only, with a
 // recent second factor, every change audited; a new hub takes device traffic
@@ -24,10 +24,7 @@ describe('hub administration API', () => {
   after(() => rampart.stop());
 
   /** A fresh sign-in: its second factor is recent, as hub changes require. */
-  async function freshAdmin(): Promise<Browser> {
-    rampart.clock.advance(30_000);
-    return signIn(rampart, admin);
-  }
+  const freshAdmin = () => freshSignIn(rampart, admin);
 
   const send = (body: string | Uint8Array, contentType = 'application/json', token = publisherToken(device, { hub: HUB, key: device.primaryKey, clock: rampart.clock })) =>
     publish(rampart.running, { hub: HUB, deviceId: device.id, token, body, contentType });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { DEFAULT_PROOF_LIMITS, verifyProofBundle, verifyReceipt } from '../../src/delivery/proof/index.ts';
 import { jpegImage, pngClaiming, pngImage } from '../../src/delivery/proof/testing.ts';
 import { rawRequest, shipmentBody, squareArea } from '../support/delivery.ts';
-import { auditEntries, createSignedInUser, signIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { auditEntries, createSignedInUser, freshSignIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
 import { changeCharAt, proofSnapshot, submissionFor } from '../support/proofs.ts';
 
 // Proof of delivery end to end: the driver app submits (idempotently), the
@@ -25,10 +25,7 @@ describe('proof of delivery', () => {
   const db = () => rampart.running.database.db;
   const snapshot = () => proofSnapshot(db());
 
-  async function fresh(user: SignedIn): Promise<Browser> {
-    rampart.clock.advance(30_000);
-    return signIn(rampart, user);
-  }
+  const fresh = (user: SignedIn) => freshSignIn(rampart, user);
 
   /** A shipment of driver A's, out for delivery. */
   async function outForDelivery(overrides: Record<string, unknown> = {}): Promise<{ id: string; trackingNumber: string }> {

@@ -7,10 +7,7 @@ import { Keyring } from '../../src/crypto/keyring.ts';
 import { createProofOfDelivery, DEFAULT_PROOF_LIMITS, exportProofBundle, receiptJwks, shredPersonalData, type AcceptedProof, type ReceiptJwks } from '../../src/delivery/proof/index.ts';
 import { DESTINATION, northOf, proofContext, proofSubmission } from '../../src/delivery/proof/testing.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
-import { createMemoryLogger } from '../../src/kernel/logger.ts';
-import { openDatabase } from '../../src/storage/database.ts';
-import { runCli } from '../support/cli.ts';
-import { testConfig } from '../support/config.ts';
+import { runCli, withCliDatabase } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
 
 // `rampart receipt …` run as a process: receipts and export bundles made with a
@@ -34,9 +31,7 @@ describe('rampart receipt', () => {
   before(async () => {
     const migrated = await cli('migrate', 'up');
     assert.equal(migrated.code, 0, migrated.stderr);
-    // The same database the CLI opens: <cwd>/data/rampart.db.
-    const database = await openDatabase(testConfig(join(dir.path, 'data')), createMemoryLogger('warn').logger);
-    try {
+    await withCliDatabase(dir.path, async (database) => {
       const clock = new ManualClock('2026-01-01T09:00:00.000Z');
       const keyring = await Keyring.open({ database, masterKey: key, clock, columns: [] });
       const pod = createProofOfDelivery({ keyring, clock, limits: DEFAULT_PROOF_LIMITS, issuer: 'urn:rampart' });
@@ -57,9 +52,7 @@ describe('rampart receipt', () => {
         bundle: file('bundle.json', JSON.stringify(bundle, null, 2)),
         shreddedBundle: file('shredded.json', JSON.stringify(shredded)),
       };
-    } finally {
-      await database.close();
-    }
+    });
   });
   after(() => dir.cleanup());
 

@@ -9,10 +9,7 @@ import { Keyring } from '../../src/crypto/keyring.ts';
 import { WebhookEndpoints } from '../../src/delivery/webhooks/endpoints.ts';
 import { DestinationGuard } from '../../src/delivery/webhooks/ssrf.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
-import { createMemoryLogger } from '../../src/kernel/logger.ts';
-import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { runCli } from '../support/cli.ts';
-import { testConfig } from '../support/config.ts';
+import { runCli, withCliDatabase } from '../support/cli.ts';
 import { csvLine, CSV_HEADER, recipientFor, squareArea } from '../support/delivery.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -28,16 +25,6 @@ describe('rampart depot and shipment', () => {
     writeFileSync(path, text);
     return path;
   };
-
-  /** The CLI's data directory, opened between commands (never while one runs). */
-  async function withDatabase<T>(body: (database: Database) => Promise<T>): Promise<T> {
-    const database = await openDatabase(testConfig(join(dir.path, 'data')), createMemoryLogger('warn').logger);
-    try {
-      return await body(database);
-    } finally {
-      await database.close();
-    }
-  }
 
   before(async () => {
     assert.equal((await cli('migrate', 'up')).code, 0);
@@ -99,7 +86,7 @@ describe('rampart depot and shipment', () => {
   });
 
   test('shipment import queues a shipment.created webhook for each new shipment, as the API does', async () => {
-    const endpoint = await withDatabase(async (database) => {
+    const endpoint = await withCliDatabase(dir.path, async (database) => {
       const keyring = await Keyring.open({ database, masterKey: Buffer.from(masterKey, 'base64'), clock: systemClock, columns: ENCRYPTED_COLUMNS });
       const endpoints = new WebhookEndpoints({ db: database.db, keyring, clock: systemClock, guard: new DestinationGuard({ allowPrivateCidrs: [] }) });
       const change = { actor: { type: 'cli' as const, id: 'test', authMethod: 'local_shell' } };
@@ -112,7 +99,7 @@ describe('rampart depot and shipment', () => {
     assert.equal(imported.code, 0, imported.stderr);
     const ids = parse<Record<string, string>>(imported.stdout, { columns: true }).map((r) => r['shipment_id']);
     assert.equal(ids.length, 2);
-    await withDatabase(async ({ db }) => {
+    await withCliDatabase(dir.path, async ({ db }) => {
       const queued = await db.selectFrom('webhook_deliveries').select(['endpoint_id', 'event_type', 'status', 'payload']).execute();
       assert.deepEqual(queued.map((d) => [d.endpoint_id, d.event_type, d.status]), [[endpoint.id, 'shipment.created', 'pending'], [endpoint.id, 'shipment.created', 'pending']], 'one delivery per shipment, only to the endpoint subscribed to creations');
       const shipments = queued.map((d) => (JSON.parse(d.payload) as { data: { id: string; status: string } }).data);

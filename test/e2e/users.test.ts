@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { auditEntries, Browser, completeSetup, createSignedInUser, identitySnapshot, signIn, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { auditEntries, Browser, completeSetup, createSignedInUser, freshSignIn, identitySnapshot, signIn, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 
 // Account administration through the API, with step-up for the sensitive parts.
 
@@ -17,10 +17,7 @@ describe('user administration', () => {
   after(() => rampart.stop());
 
   /** A fresh admin browser whose second factor is seconds old. */
-  async function freshAdmin(): Promise<Browser> {
-    rampart.clock.advance(30_000);
-    return signIn(rampart, admin);
-  }
+  const freshAdmin = () => freshSignIn(rampart, admin);
 
   test('the setup code of the bootstrap administrator is burned by its first use', async () => {
     const again = await new Browser(rampart.url).post('/api/v1/auth/setup', { username: 'admin', setupCode: rampart.setupCode, password: 'another long password 9' });

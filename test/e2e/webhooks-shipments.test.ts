@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { recipientFor, recipientValues, shipmentBody, squareArea } from '../support/delivery.ts';
 import { createSignedInUser, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 import { verifyStandardWebhook } from '../support/standard-webhooks.ts';
+import { until } from '../support/wait.ts';
 import { startReceiver, type Receiver } from '../support/webhooks.ts';
 
 // Shipment changes made through the API reach a webhook receiver: the
@@ -15,16 +16,6 @@ import { startReceiver, type Receiver } from '../support/webhooks.ts';
 type Created = { endpoint: { id: string }; secret: string };
 type Shipment = { id: string; trackingNumber: string; status: string };
 type WebhookBody = { id: string; type: string; timestamp: string; data: { id: string; trackingNumber: string; status: string; depot: string; timeWindow: { start: string; end: string } | null; reason: string | null } };
-
-async function until<T>(probe: () => Promise<T | undefined>, withinMs = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
-    await sleep(25);
-  }
-}
 
 describe('shipment events as webhooks', () => {
   let rampart: TestRampart;

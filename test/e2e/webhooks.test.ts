@@ -13,9 +13,10 @@ import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { startRampart } from '../../src/server.ts';
 import { migrateUp, openDatabase } from '../../src/storage/database.ts';
 import { testConfig } from '../support/config.ts';
-import { auditEntries, createSignedInUser, signIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { auditEntries, createSignedInUser, freshSignIn, signIn, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 import { verifyStandardWebhook } from '../support/standard-webhooks.ts';
 import { tempDir } from '../support/tmp.ts';
+import { until } from '../support/wait.ts';
 import { shipmentEvents, startReceiver, type Receiver } from '../support/webhooks.ts';
 
 // Webhook administration through the API and deliveries through a running
@@ -31,16 +32,6 @@ async function enqueue(rampart: TestRampart, event: ShipmentWebhookEvent) {
   return rampart.running.database.db.transaction().execute((trx) => enqueueWebhookEvent(trx, event));
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, withinMs = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
-    await sleep(25);
-  }
-}
-
 describe('webhook administration', () => {
   let rampart: TestRampart;
   let admin: SignedIn;
@@ -51,10 +42,7 @@ describe('webhook administration', () => {
   });
   after(() => rampart.stop());
 
-  async function freshAdmin(): Promise<Browser> {
-    rampart.clock.advance(30_000);
-    return signIn(rampart, admin);
-  }
+  const freshAdmin = () => freshSignIn(rampart, admin);
 
   async function snapshot(): Promise<string> {
     const db = rampart.running.database.db;

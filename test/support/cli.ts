@@ -1,5 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createMemoryLogger } from '../../src/kernel/logger.ts';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { testConfig } from './config.ts';
 
 export const RAMPART_BIN = fileURLToPath(new URL('../../bin/rampart.mjs', import.meta.url));
 
@@ -26,6 +30,16 @@ export function runCli(args: readonly string[], options: { cwd: string; env?: Re
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** The database a CLI run in `cwd` uses (`<cwd>/data/rampart.db`), open for `body` only: between commands, never while one runs. */
+export async function withCliDatabase<T>(cwd: string, body: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(testConfig(join(cwd, 'data')), createMemoryLogger('warn').logger);
+  try {
+    return await body(database);
+  } finally {
+    await database.close();
+  }
 }
 
 export interface ServingRampart {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { NewShipment } from '../../src/delivery/shipments/shipments.input.ts';
 import type { Db } from '../../src/storage/database.ts';
 import type { Browser } from './identity.ts';
 
@@ -37,6 +38,22 @@ export function shipmentBody(overrides: Record<string, unknown> = {}, recipient:
     parcel: { weightKg: 2.5, lengthCm: 30, widthCm: 20, heightCm: 10 },
     mode: 'truck',
     window: { start: '2026-07-01T09:00:00+02:00', end: '2026-07-01T12:00:00+02:00' },
+    ...overrides,
+  };
+}
+
+/** The same shipment as the delivery domain's input, for tests that call the services directly. */
+export function newShipment(overrides: Partial<NewShipment> = {}, tag?: string): NewShipment {
+  const recipient = recipientFor(tag);
+  return {
+    depotId: 'north',
+    reference: null,
+    recipient: { name: recipient.name, phone: recipient.phone, address: recipient.address },
+    destination: { lat: 52.53, lon: 13.41 },
+    parcel: { weightKg: 3, lengthCm: null, widthCm: null, heightCm: null },
+    mode: 'truck',
+    window: { start: '2026-07-01T08:00:00Z', end: '2026-07-01T10:00:00Z' },
+    requiredProof: ['signature'],
     ...overrides,
   };
 }

@@ -1,9 +1,14 @@
 import { openEmbeddedEventLog } from '../../src/stream/embedded/index.ts';
-import type { EventLog } from '../../src/stream/event-log.ts';
+import type { EventLog, HubSpec } from '../../src/stream/event-log.ts';
 import { eventLogPath, hubDefinitions } from '../../src/stream/hubs.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { testConfig } from './config.ts';
+
+/** A small hub for tests: two partitions, a day's retention, no schema; `overrides` on top. */
+export function hubSpec(name: string, overrides: Partial<HubSpec> = {}): HubSpec {
+  return { name, partitions: 2, retentionHours: 24, retentionMaxBytes: 1_073_741_824, schema: 'none', onInvalid: 'refuse', allowNonJson: false, ...overrides };
+}
 
 /** Opens the event log a (stopped) server left in `dataDir`, with the default hubs. */
 export function openDataDirEventLog(dataDir: string): Promise<EventLog> {

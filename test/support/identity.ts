@@ -132,6 +132,12 @@ export async function signIn(rampart: TestRampart, user: SignedIn): Promise<Brow
   return browser;
 }
 
+/** A fresh sign-in half a minute on: its second factor is recent, as step-up actions require. */
+export function freshSignIn(rampart: TestRampart, user: SignedIn): Promise<Browser> {
+  rampart.clock.advance(30_000);
+  return signIn(rampart, user);
+}
+
 /** Audit entries with this action, oldest first. */
 export async function auditEntries(rampart: TestRampart, action: string) {
   return rampart.running.database.db.selectFrom('audit_entries').selectAll().where('action', '=', action).orderBy('seq').execute();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Db } from '../../src/storage/database.ts';
 import { createTestDevice, outsideRegistry } from './devices.ts';
 import { deliverySnapshot, shipmentBody } from './delivery.ts';
-import { createSignedInUser, signIn, type Browser, type SignedIn, type TestRampart } from './identity.ts';
+import { createSignedInUser, freshSignIn, type Browser, type SignedIn, type TestRampart } from './identity.ts';
 
 // A depot with drivers, vans and shipments for route tests, a fake OSRM
 // `table` service, and the snapshot a refused route request must leave as it was.
@@ -27,10 +27,7 @@ export interface RouteWorld {
 
 /** Depots north (with vans v1…vN and drivers) and south, set up by the administrator. */
 export async function routeWorld(rampart: TestRampart, admin: SignedIn, options: { drivers: string[]; vans?: number; tag?: string }): Promise<RouteWorld> {
-  const fresh = async (user: SignedIn) => {
-    rampart.clock.advance(30_000);
-    return signIn(rampart, user);
-  };
+  const fresh = (user: SignedIn) => freshSignIn(rampart, user);
   const browser = await fresh(admin);
   for (const depot of [{ id: 'north', name: 'North', location: NORTH }, { id: 'south', name: 'South', location: { lat: 48.137, lon: 11.575 } }]) {
     const created = await browser.post('/api/v1/depots', depot);

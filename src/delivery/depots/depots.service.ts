@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Db } from '../../storage/database.ts';
+import { idOrNameContains, pageAfterKey } from '../../storage/listing.ts';
 import type { Selectable } from 'kysely';
 import type { DepotTable, Tables } from '../../storage/tables.ts';
 import { auditDelivery, checkName, checkPoint, DEPOT_ID_PATTERN, diff, invalid, type DeliveryChange } from '../common.ts';
@@ -133,12 +134,8 @@ export class DepotRegistry {
     let select = this.#db.selectFrom('depots').selectAll().orderBy('id').limit(query.limit + 1);
     if (query.depots !== undefined) select = select.where('id', 'in', [...query.depots]);
     if (query.cursor !== undefined) select = select.where('id', '>', query.cursor);
-    if (query.q !== undefined && query.q !== '') {
-      const pattern = `%${query.q.toLowerCase().replace(/[%_\\]/g, '')}%`;
-      select = select.where((eb) => eb.or([eb(sql<string>`lower(id)`, 'like', pattern), eb(sql<string>`lower(name)`, 'like', pattern)]));
-    }
-    const rows = await select.execute();
-    const page = rows.slice(0, query.limit);
-    return { items: page.map(view), nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null };
+    const q = query.q;
+    if (q !== undefined && q !== '') select = select.where((eb) => idOrNameContains(eb, q));
+    return pageAfterKey(await select.execute(), query.limit, (row) => row.id, view);
   }
 }

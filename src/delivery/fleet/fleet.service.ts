@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { JsonValue } from '../../audit/append.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Db } from '../../storage/database.ts';
+import { containsPattern, idOrNameContains, pageAfterKey } from '../../storage/listing.ts';
 import type { FleetUnitStatus, Tables } from '../../storage/tables.ts';
 import { auditDelivery, checkName, checkPositive, checkText, diff, invalid, UNIT_ID_PATTERN, type DeliveryChange } from '../common.ts';
 import { loadDepot } from '../depots/depots.service.ts';
@@ -216,13 +217,10 @@ export class FleetRegistry {
     if (query.depot !== undefined) select = select.where('depot_id', '=', query.depot);
     if (query.status !== undefined) select = select.where('status', '=', query.status);
     if (query.cursor !== undefined) select = select.where('id', '>', query.cursor);
-    if (query.q !== undefined && query.q !== '') {
-      const pattern = `%${query.q.toLowerCase().replace(/[%_\\]/g, '')}%`;
-      select = select.where((eb) => eb.or([eb(sql<string>`lower(id)`, 'like', pattern), eb(sql<string>`lower(name)`, 'like', pattern)]));
-    }
+    const q = query.q;
+    if (q !== undefined && q !== '') select = select.where((eb) => idOrNameContains(eb, q));
     const rows = (await select.execute()) as UnitRow[];
-    const page = rows.slice(0, query.limit);
-    return { items: page.map((row) => unitView(kind, row)), nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null };
+    return pageAfterKey(rows, query.limit, (row) => row.id, (row) => unitView(kind, row));
   }
 
   async getDriver(accountId: string): Promise<DriverView> {
@@ -252,7 +250,7 @@ export class FleetRegistry {
     if (query.depots !== undefined) select = select.where('driver_profiles.home_depot_id', 'in', [...query.depots]);
     if (query.depot !== undefined) select = select.where('driver_profiles.home_depot_id', '=', query.depot);
     if (query.cursor !== undefined) select = select.where('accounts.username', '>', query.cursor);
-    if (query.q !== undefined && query.q !== '') select = select.where('accounts.username', 'like', `%${query.q.toLowerCase().replace(/[%_\\]/g, '')}%`);
+    if (query.q !== undefined && query.q !== '') select = select.where('accounts.username', 'like', containsPattern(query.q));
     const rows = await select.execute();
     const page = rows.slice(0, query.limit).map(driverView);
     return { items: page, nextCursor: rows.length > query.limit ? (page.at(-1)?.username ?? null) : null };

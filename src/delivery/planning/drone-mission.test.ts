@@ -4,15 +4,8 @@ import { hasCode } from '../../../test/support/errors.ts';
 import { ManualClock } from '../../kernel/clock.ts';
 import { encodeDroneMission, missionRefusals, planDroneMission, type DroneMissionRequest, type DroneMissionSettings } from './drone-mission.ts';
 import { MissionRefusedError } from './errors.ts';
-import { distanceMetres, type PolygonCoordinates, type Position } from './geo.ts';
-
-const rectangle = (west: number, south: number, east: number, north: number): Position[] => [
-  [west, south],
-  [east, south],
-  [east, north],
-  [west, north],
-  [west, south],
-];
+import { rectangle } from './fixtures.ts';
+import { distanceMetres, type PolygonCoordinates } from './geo.ts';
 
 // The depot and drop point are 13.6 km apart on one parallel; the airport zone straddles the
 // line between them, every corner of it more than 6 km from either end.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GeoPoint } from './geo.ts';
+import type { GeoPoint, Position } from './geo.ts';
 import type { TravelMatrix } from './matrix.ts';
 import type { RouteStop } from './validate.ts';
 
@@ -10,6 +10,17 @@ import type { RouteStop } from './validate.ts';
 export const DEPOT: GeoPoint = { lat: 52.52, lon: 13.405 };
 export const START = '2026-03-02T08:00:00.000Z';
 export const START_MS = Date.parse(START);
+
+/** A closed axis-aligned rectangle ring, counter-clockwise. */
+export function rectangle(west: number, south: number, east: number, north: number): Position[] {
+  return [
+    [west, south],
+    [east, south],
+    [east, north],
+    [west, north],
+    [west, south],
+  ];
+}
 
 /** Uniform numbers in [0, 1) from a seed; deterministic, no Math.random. */
 export function seededRandom(seed: string): () => number {

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { crossesAntimeridian, distanceMetres, pointInPolygon, segmentIntersectsPolygon, type PolygonCoordinates, type Position } from './geo.ts';
+import { rectangle } from './fixtures.ts';
+import { crossesAntimeridian, distanceMetres, pointInPolygon, segmentIntersectsPolygon, type PolygonCoordinates } from './geo.ts';
 import { polygonProblems } from './zones.ts';
 
 const EARTH_RADIUS_M = 6_371_008.8;
-
-/** A closed axis-aligned rectangle ring, counter-clockwise. */
-const rectangle = (west: number, south: number, east: number, north: number): Position[] => [
-  [west, south],
-  [east, south],
-  [east, north],
-  [west, north],
-  [west, south],
-];
 
 // 10 km-ish square near Berlin with a square hole in the middle.
 const WITH_HOLE: PolygonCoordinates = [rectangle(13.3, 52.4, 13.5, 52.6), rectangle(13.35, 52.45, 13.45, 52.55)];

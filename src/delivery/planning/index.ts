@@ -4,6 +4,7 @@
 //
 //   planRoute(problem, provider, {signal})  → PlannedRoute (async: fetches the matrix)
 //   optimiseRoute(problem, matrix)          → PlannedRoute (sync, matrix in hand)
+//   timeInOrder(problem, matrix)            → PlannedRoute (sync, the stops' order kept)
 //   routeFeatureCollection(route)           → GeoJSON for Leaflet
 //   planDroneMission(request, settings, {clock}) → DroneMission, or MissionRefusedError
 //   encodeDroneMission(mission)             → bytes for the drone's device-bound MQTT topic
@@ -21,7 +22,7 @@ export { crossesAntimeridian, distanceMetres, pointInPolygon, segmentIntersectsP
 export type { GeoPoint, PolygonCoordinates, Position } from './geo.ts';
 export { greatCircleMatrixProvider, MAX_LOCATIONS } from './matrix.ts';
 export type { GreatCircleOptions, MatrixLocation, MatrixProvider, MatrixProviderName, MatrixRequestOptions, TravelMatrix } from './matrix.ts';
-export { DEPOT_LOCATION_ID, optimiseRoute, planRoute } from './optimise.ts';
+export { DEPOT_LOCATION_ID, optimiseRoute, planRoute, timeInOrder } from './optimise.ts';
 export type { PlannedRoute, PlannedStop, RouteLeg } from './optimise.ts';
 export { osrmMatrixProvider, osrmTableUrl } from './osrm.ts';
 export type { OsrmOptions } from './osrm.ts';

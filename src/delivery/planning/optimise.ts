@@ -2,8 +2,8 @@ import { RoutingError } from './errors.ts';
 import type { GeoPoint } from './geo.ts';
 import { byDeadline, improve, nearestByDistance, nearestByServiceStart } from './improve.ts';
 import { isMatrixOfSize, type MatrixLocation, type MatrixProvider, type MatrixProviderName, type MatrixRequestOptions, type TravelMatrix } from './matrix.ts';
-import { buildInstance, evaluate, timeline, type Evaluation } from './schedule.ts';
-import { prepareProblem, type RouteProblem } from './validate.ts';
+import { buildInstance, evaluate, timeline, type Evaluation, type Instance } from './schedule.ts';
+import { prepareProblem, type PreparedProblem, type RouteProblem } from './validate.ts';
 
 // The stop-order optimiser for one vehicle leaving a depot and returning to it.
 //
@@ -96,8 +96,7 @@ export function optimiseRoute(problem: RouteProblem, matrix: TravelMatrix): Plan
   if (!isMatrixOfSize(matrix, prepared.stops.length + 1)) {
     throw new RoutingError('malformed', `the ${matrix.provider} matrix is not ${prepared.stops.length + 1}×${prepared.stops.length + 1} non-negative numbers`);
   }
-  const windows = prepared.stops.map((s) => (s.window === undefined ? undefined : { opensAt: (s.window.startMs - prepared.startMs) / 1000, closesAt: (s.window.endMs - prepared.startMs) / 1000 }));
-  const instance = buildInstance(matrix, windows, prepared.stops.map((s) => s.serviceSeconds));
+  const instance = instanceOf(prepared, matrix);
 
   const inputOrder = prepared.stops.map((_, i) => i + 1);
   let best: { order: number[]; evaluation: Evaluation } | undefined;
@@ -105,8 +104,28 @@ export function optimiseRoute(problem: RouteProblem, matrix: TravelMatrix): Plan
     const result = improve(instance, start);
     if (best === undefined || result.evaluation.cost < best.evaluation.cost) best = result;
   }
-  const order = best?.order ?? [];
+  return timedRoute(problem, prepared, matrix, instance, best?.order ?? [], inputOrder);
+}
 
+/**
+ * The plan of visiting the stops in the order given (a dispatcher's reorder,
+ * or re-timing after a stop was added or removed): the optimiser's timeline,
+ * without reordering.
+ */
+export function timeInOrder(problem: RouteProblem, matrix: TravelMatrix): PlannedRoute {
+  const prepared = prepareProblem(problem);
+  const instance = instanceOf(prepared, matrix);
+  const inputOrder = prepared.stops.map((_, i) => i + 1);
+  return timedRoute(problem, prepared, matrix, instance, inputOrder, inputOrder);
+}
+
+function instanceOf(prepared: PreparedProblem, matrix: TravelMatrix): Instance {
+  const windows = prepared.stops.map((s) => (s.window === undefined ? undefined : { opensAt: (s.window.startMs - prepared.startMs) / 1000, closesAt: (s.window.endMs - prepared.startMs) / 1000 }));
+  return buildInstance(matrix, windows, prepared.stops.map((s) => s.serviceSeconds));
+}
+
+/** The timed route of visiting `order` (stop locations 1…n), compared with visiting `inputOrder`. */
+function timedRoute(problem: RouteProblem, prepared: PreparedProblem, matrix: TravelMatrix, instance: Instance, order: readonly number[], inputOrder: readonly number[]): PlannedRoute {
   const plan = timeline(instance, order);
   const at = (seconds: number) => new Date(prepared.startMs + Math.round(seconds * 1000)).toISOString();
   const ms = (seconds: number) => Math.round(seconds * 1000) / 1000;

@@ -1,7 +1,5 @@
 import { RampartError } from '../../kernel/errors.ts';
-import { DEPOT_LOCATION_ID, optimiseRoute, RoutingError, type GeoPoint, type MatrixProvider, type PlannedRoute, type PlannedStop, type RouteProblem, type RoutingFailure, type TravelMatrix } from '../planning/index.ts';
-import { buildInstance, timeline } from '../planning/schedule.ts';
-import { prepareProblem } from '../planning/validate.ts';
+import { DEPOT_LOCATION_ID, optimiseRoute, RoutingError, timeInOrder, type GeoPoint, type MatrixProvider, type PlannedRoute, type RouteProblem, type RoutingFailure, type TravelMatrix } from '../planning/index.ts';
 
 // From a route's stops to a timed plan: fetch the travel matrix once, choose
 // the departure, then either optimise the order or keep the one given (a
@@ -75,55 +73,5 @@ export function routeProblem(request: PlanRequest, matrix: TravelMatrix): RouteP
     startAt,
     defaultServiceSeconds: request.serviceSeconds,
     stops: request.stops.map((s) => ({ id: s.shipmentId, shipmentId: s.shipmentId, trackingNumber: s.trackingNumber, point: s.point, window: [s.window.start, s.window.end] as const })),
-  };
-}
-
-/** The plan of visiting the stops in the order given (the optimiser's timeline, without reordering). */
-export function timeInOrder(problem: RouteProblem, matrix: TravelMatrix): PlannedRoute {
-  const prepared = prepareProblem(problem);
-  const windows = prepared.stops.map((s) => (s.window === undefined ? undefined : { opensAt: (s.window.startMs - prepared.startMs) / 1000, closesAt: (s.window.endMs - prepared.startMs) / 1000 }));
-  const instance = buildInstance(matrix, windows, prepared.stops.map((s) => s.serviceSeconds));
-  const order = prepared.stops.map((_, i) => i + 1);
-  const plan = timeline(instance, order);
-  const at = (seconds: number) => new Date(prepared.startMs + Math.round(seconds * 1000)).toISOString();
-  const ms = (seconds: number) => Math.round(seconds * 1000) / 1000;
-  const stops: PlannedStop[] = plan.visits.map((visit, i) => {
-    const entry = prepared.stops[visit.location - 1];
-    if (entry === undefined) throw new Error('visit outside the stop list');
-    const { stop, window } = entry;
-    return {
-      sequence: i + 1,
-      id: stop.id,
-      ...(stop.shipmentId === undefined ? {} : { shipmentId: stop.shipmentId }),
-      ...(stop.trackingNumber === undefined ? {} : { trackingNumber: stop.trackingNumber }),
-      point: { lat: stop.point.lat, lon: stop.point.lon },
-      ...(window === undefined ? {} : { window: { start: new Date(window.startMs).toISOString(), end: new Date(window.endMs).toISOString() } }),
-      leg: { distanceMetres: visit.legDistance, durationSeconds: ms(visit.legDuration) },
-      eta: at(visit.arrival),
-      serviceStartAt: at(visit.serviceStart),
-      departureAt: at(visit.departure),
-      waitSeconds: ms(visit.wait),
-      serviceSeconds: ms(visit.departure - visit.serviceStart),
-      latenessSeconds: ms(visit.lateness),
-    };
-  });
-  const returnLeg = { distanceMetres: plan.returnLegDistance, durationSeconds: ms(plan.returnLegDuration) };
-  const sum = (values: readonly number[]) => values.reduce((total, v) => total + v, 0);
-  const totalDistanceMetres = sum([...stops.map((s) => s.leg.distanceMetres), returnLeg.distanceMetres]);
-  return {
-    provider: matrix.provider,
-    depot: { lat: problem.depot.lat, lon: problem.depot.lon },
-    startAt: at(0),
-    returnAt: at(plan.returnAt),
-    stops,
-    returnLeg,
-    totalDistanceMetres,
-    totalDurationSeconds: ms(plan.returnAt),
-    totalTravelSeconds: ms(sum([...plan.visits.map((v) => v.legDuration), plan.returnLegDuration])),
-    totalWaitSeconds: ms(sum(plan.visits.map((v) => v.wait))),
-    totalServiceSeconds: ms(sum(plan.visits.map((v) => v.departure - v.serviceStart))),
-    totalLatenessSeconds: ms(sum(plan.visits.map((v) => v.lateness))),
-    lateStopIds: stops.filter((s) => s.latenessSeconds > 0).map((s) => s.id),
-    inputOrderDistanceMetres: totalDistanceMetres,
   };
 }

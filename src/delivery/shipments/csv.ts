@@ -11,9 +11,8 @@ import { shipmentProblems } from './shipments.input.ts';
 // cells a spreadsheet would run as a formula (= + - @ tab CR first) get a
 // leading apostrophe (csv-stringify's `escape_formulas`); numbers stay numbers.
 
-export const IMPORT_COLUMNS = [
-  'reference',
-  'depot',
+/** The shipment's own fields, in the same order in both formats. */
+const SHIPMENT_COLUMNS = [
   'recipient_name',
   'recipient_phone',
   'recipient_address',
@@ -28,33 +27,13 @@ export const IMPORT_COLUMNS = [
   'window_end',
   'required_proof',
 ] as const;
+
+export const IMPORT_COLUMNS = ['reference', 'depot', ...SHIPMENT_COLUMNS] as const;
 type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 
 export const REQUIRED_COLUMNS: readonly ImportColumn[] = ['recipient_name', 'recipient_address', 'destination_lat', 'destination_lon', 'weight_kg', 'mode', 'window_start', 'window_end'];
 
-export const EXPORT_COLUMNS = [
-  'tracking_number',
-  'reference',
-  'depot',
-  'status',
-  'failure_reason',
-  'recipient_name',
-  'recipient_phone',
-  'recipient_address',
-  'destination_lat',
-  'destination_lon',
-  'weight_kg',
-  'length_cm',
-  'width_cm',
-  'height_cm',
-  'mode',
-  'window_start',
-  'window_end',
-  'required_proof',
-  'assigned_driver_id',
-  'created_at',
-  'last_event_at',
-] as const;
+export const EXPORT_COLUMNS = ['tracking_number', 'reference', 'depot', 'status', 'failure_reason', ...SHIPMENT_COLUMNS, 'assigned_driver_id', 'created_at', 'last_event_at'] as const;
 
 /** Largest cell accepted, in characters. */
 const MAX_CELL = 1_000;

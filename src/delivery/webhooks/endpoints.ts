@@ -5,6 +5,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Db } from '../../storage/database.ts';
+import { pageAfterKey } from '../../storage/listing.ts';
 import type { Tables, WebhookEndpointTable } from '../../storage/tables.ts';
 import { deliveryView, findDelivery, listDeliveries, requeueDelivery, type DeliveryQuery, type DeliveryView } from './deliveries.store.ts';
 import { SHIPMENT_EVENT_TYPES, type ShipmentEventType } from './events.ts';
@@ -149,9 +150,7 @@ export class WebhookEndpoints {
   async list(query: { limit: number; cursor?: string }): Promise<{ items: EndpointView[]; nextCursor: string | null }> {
     let select = this.#db.selectFrom('webhook_endpoints').select(VIEW_COLUMNS).orderBy('id').limit(query.limit + 1);
     if (query.cursor !== undefined) select = select.where('id', '>', query.cursor);
-    const rows = await select.execute();
-    const page = rows.slice(0, query.limit);
-    return { items: page.map(view), nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null };
+    return pageAfterKey(await select.execute(), query.limit, (row) => row.id, view);
   }
 
   /** Changes name, URL, events or status; unchanged fields are not audited as changes. */

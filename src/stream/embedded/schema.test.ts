@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { ManualClock } from '../../kernel/clock.ts';
 import { createMemoryLogger } from '../../kernel/logger.ts';
 import { hasCode } from '../../../test/support/errors.ts';
+import { hubSpec } from '../../../test/support/event-log.ts';
 import { tempDir } from '../../../test/support/tmp.ts';
 import { partitionFor, type HubSpec } from '../event-log.ts';
 import { openEmbeddedEventLog } from './index.ts';
@@ -27,17 +28,6 @@ CREATE TABLE checkpoints (
 PRAGMA user_version = 1;
 `;
 
-const spec = (name: string, overrides: Partial<HubSpec> = {}): HubSpec => ({
-  name,
-  partitions: 2,
-  retentionHours: 24,
-  retentionMaxBytes: 1_073_741_824,
-  schema: 'none',
-  onInvalid: 'refuse',
-  allowNonJson: false,
-  ...overrides,
-});
-
 function writeVersion1File(path: string): void {
   const db = new DatabaseSync(path);
   db.exec(LAYOUT_V1);
@@ -60,7 +50,7 @@ test('opens an event log written with layout version 1, keeps its events and sto
   const open = (hubs: readonly HubSpec[]) => openEmbeddedEventLog({ path, hubs, clock, synchronous: 'full', maxGroupEvents: 100, logger: createMemoryLogger('warn').logger });
   try {
     writeVersion1File(path);
-    const configured = spec('telemetry', { retentionHours: 48, schema: 'truck', onInvalid: 'flag' });
+    const configured = hubSpec('telemetry', { retentionHours: 48, schema: 'truck', onInvalid: 'flag' });
     const log = await open([configured]);
     try {
       assert.deepEqual({ ...log.hubs.get('telemetry') }, { ...configured, origin: 'config', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-03-01T00:00:00.000Z' });
@@ -73,8 +63,8 @@ test('opens an event log written with layout version 1, keeps its events and sto
         { publisher: 'truck-1', contentType: 'application/json', properties: {}, body: Buffer.from('{}') },
       ]);
       assert.deepEqual([retry?.sequence, retry?.duplicate, next?.sequence, next?.offset], [2, true, 4, 6]);
-      await log.createHub(spec('field', { partitions: 1 }));
-      await assert.rejects(log.createHub(spec('retired')), hasCode('hub.name_taken'));
+      await log.createHub(hubSpec('field', { partitions: 1 }));
+      await assert.rejects(log.createHub(hubSpec('retired')), hasCode('hub.name_taken'));
     } finally {
       await log.close();
     }
@@ -109,7 +99,7 @@ test('refuses an event log written by a newer layout, changing nothing', async (
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     await assert.rejects(
-      openEmbeddedEventLog({ path, hubs: [spec('telemetry')], clock: new ManualClock(), synchronous: 'full', maxGroupEvents: 100, logger: createMemoryLogger('warn').logger }),
+      openEmbeddedEventLog({ path, hubs: [hubSpec('telemetry')], clock: new ManualClock(), synchronous: 'full', maxGroupEvents: 100, logger: createMemoryLogger('warn').logger }),
       hasCode('storage.unavailable', new RegExp(`version ${SCHEMA_VERSION + 1}`)),
     );
     const after = new DatabaseSync(path, { readOnly: true });

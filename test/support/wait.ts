@@ -1,0 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Polls `probe` every 25 ms until it answers something other than undefined, and returns that. */
+export async function until<T>(probe: () => Promise<T | undefined>, withinMs = 10_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
+    await sleep(25);
+  }
+}
