@@ -15,7 +15,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -57,7 +57,27 @@ interface Result {
   readonly seconds: number;
   readonly latencies: number[];
   readonly note: string;
+  /** CPU time (user + system) the server process spent per acknowledged event, µs; undefined where not readable. */
+  readonly serverCpuMicros: number | undefined;
 }
+
+/** The server process being measured: its CPU time is read from /proc around each load. */
+let serverPid: number | undefined;
+
+/** User + system CPU seconds of a process so far (Linux /proc), or undefined. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime), counted after the command name: indexes 11 and 12.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -77,13 +97,16 @@ function freePort(): Promise<number> {
 async function timed(name: string, note: string, workers: number, work: (worker: number, record: (events: number, ms: number) => void, until: number) => Promise<void>): Promise<Result> {
   const latencies: number[] = [];
   let events = 0;
+  const cpuBefore = cpuSeconds(serverPid);
   const started = performance.now();
   const until = started + SECONDS * 1000;
   await Promise.all(Array.from({ length: workers }, (_, w) => work(w, (n, ms) => {
     events += n;
     latencies.push(ms);
   }, until)));
-  return { name, events, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), note };
+  const cpuAfter = cpuSeconds(serverPid);
+  const serverCpuMicros = cpuBefore === undefined || cpuAfter === undefined || events === 0 ? undefined : ((cpuAfter - cpuBefore) * 1e6) / events;
+  return { name, events, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), note, serverCpuMicros };
 }
 
 function post(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer): Promise<number> {
@@ -145,6 +168,7 @@ async function benchRampart(): Promise<Result[]> {
   // BENCH_PROFILE=<dir> writes a CPU profile of the server (open it in Chrome DevTools) to find what limits a figure.
   const profile = process.env['BENCH_PROFILE'];
   const server = await serve({ cwd: dir.path, env: { RAMPART_MASTER_KEY: masterKey, ...(profile === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` }) } });
+  serverPid = server.child.pid;
   const expiry = Math.floor(Date.now() / 1000) + 3600;
   const httpToken = (id: string) => createSasToken({ resourceUri: `https://localhost/truck-telemetry/publishers/${id}`, key: keys.get(id) ?? '', keyName: 'primary', expiresAt: expiry, keyEncoding: 'utf8' });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -180,6 +204,7 @@ async function benchRampart(): Promise<Result[]> {
       return { clientId: id, username: `localhost/${id}/?api-version=2021-04-12`, password, topic: `devices/${id}/messages/events/` };
     }));
   } finally {
+    serverPid = undefined;
     agent.destroy();
     server.child.kill('SIGTERM');
     await server.exited;
@@ -192,8 +217,10 @@ async function withProcess<T>(command: string, args: string[], ready: () => Prom
   const child: ChildProcess = spawn(command, args, { stdio: 'ignore' });
   try {
     await ready();
+    serverPid = child.pid;
     return await body();
   } finally {
+    serverPid = undefined;
     child.kill('SIGTERM');
   }
 }
@@ -266,12 +293,13 @@ const results: Array<Result | string> = [
 const rate = (r: Result) => r.events / r.seconds;
 const mqtt = results.find((r): r is Result => typeof r !== 'string' && r.name.startsWith('Rampart MQTT'));
 process.stdout.write(`\ningest, ${SECONDS} s per load, ${EVENT.length}-byte (HTTP) and ${DRONE_EVENT.length}-byte (MQTT, JetStream) events, this machine (${(await import('node:os')).cpus().length} cores), server and load generator sharing it\n\n`);
-process.stdout.write(`| load | events/s | p50 ms | p99 ms | × Rampart MQTT | acknowledgement means |\n|---|---:|---:|---:|---:|---|\n`);
+process.stdout.write(`| load | events/s | p50 ms | p99 ms | × Rampart MQTT | server CPU µs/event | acknowledgement means |\n|---|---:|---:|---:|---:|---:|---|\n`);
 for (const r of results) {
   if (typeof r === 'string') {
-    process.stdout.write(`| ${r} | | | | | |\n`);
+    process.stdout.write(`| ${r} | | | | | | |\n`);
     continue;
   }
   const ratio = mqtt === undefined ? '' : (rate(r) / rate(mqtt)).toFixed(2);
-  process.stdout.write(`| ${r.name} | ${Math.round(rate(r)).toLocaleString('en')} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${ratio} | ${r.note} |\n`);
+  const cpu = r.serverCpuMicros === undefined ? '' : r.serverCpuMicros.toFixed(1);
+  process.stdout.write(`| ${r.name} | ${Math.round(rate(r)).toLocaleString('en')} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${ratio} | ${cpu} | ${r.note} |\n`);
 }

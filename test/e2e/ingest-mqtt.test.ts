@@ -3,6 +3,7 @@ import { connect as connectTcp } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IDisconnectPacket } from 'mqtt';
+import { generate } from 'mqtt-packet';
 import { DeviceRegistry } from '../../src/devices/registry.ts';
 import type { EventLog } from '../../src/stream/event-log.ts';
 import { change, closedWithin, droneReading, HUB_HOST, refusedWith, startMqttFixture, truckReading, type MqttFixture } from '../support/mqtt.ts';
@@ -255,6 +256,44 @@ describe('MQTT ingest', () => {
     assert.ok(journal.indexOf('durable a') < journal.indexOf('puback a'), journal.join(', '));
     assert.ok(journal.indexOf('durable b') < journal.indexOf('puback b'), journal.join(', '));
     await client.endAsync();
+  });
+
+  test('a device that only publishes keeps its session past its keep-alive interval', async () => {
+    // The client library sends no PINGREQ while it is sending publishes, so the
+    // listener must count publishes as activity for the keep-alive (1.5 × 1 s here).
+    const device = await f.addDevice('drone');
+    const client = await f.connect(device, { keepalive: 1 });
+    const session = { closed: false };
+    const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    void gone.then(() => (session.closed = true));
+    for (let i = 0; i < 30 && !session.closed; i++) {
+      await Promise.race([client.publishAsync(events(device.id), droneReading(), { qos: i % 2 === 0 ? 1 : 0 }), gone]);
+      await sleep(100);
+    }
+    assert.equal(session.closed, false, 'the session outlived 3 s of publishing with a 1 s keep-alive');
+    await until(async () => (await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).length === 30);
+    await client.endAsync();
+  });
+
+  test('a publish sent in the same write as CONNECT is stored and acknowledged in order with the ones after it', async () => {
+    const device = await f.addDevice('drone');
+    const socket = connectTcp(Number(new URL(f.listener.url).port), '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: device.id, clean: true, keepalive: 30, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) });
+    const publish = (messageId: number) => generate({ cmd: 'publish', topic: `${events(device.id)}$.mid=p${messageId}`, payload: droneReading(), qos: 1, messageId, retain: false, dup: false });
+    socket.write(Buffer.concat([connect, publish(1), publish(2)]));
+    await until(() => Buffer.concat(received).length >= 4 + 2 * 4);
+    socket.write(Buffer.concat([publish(3), publish(4)]));
+    await until(() => Buffer.concat(received).length >= 4 + 4 * 4);
+    const bytes = Buffer.concat(received);
+    assert.deepEqual([...bytes.subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'CONNACK accepted');
+    const acked = [4, 8, 12, 16].map((at) => (bytes[at] === 0x40 && bytes[at + 1] === 0x02 ? bytes.readUInt16BE(at + 2) : -1));
+    assert.deepEqual(acked, [1, 2, 3, 4], 'PUBACKs in the order of the publishes');
+    const stored = (await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).map((e) => e.messageId);
+    assert.deepEqual(stored, ['p1', 'p2', 'p3', 'p4']);
+    socket.destroy();
   });
 
   test('MQTT 5 user properties and content type are stored as properties', async () => {

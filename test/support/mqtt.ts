@@ -48,6 +48,8 @@ export interface ConnectOptions {
   readonly clean?: boolean;
   /** Trusted CA (PEM) for an `mqtts://` listener. */
   readonly ca?: string;
+  /** Seconds; the client library's default otherwise. */
+  readonly keepalive?: number;
 }
 
 export interface MqttFixture {
@@ -149,6 +151,7 @@ export async function startMqttFixture(options: FixtureOptions = {}): Promise<Mq
         reconnectPeriod: 0,
         connectTimeout: 5_000,
         ...(connectOptions.ca === undefined ? {} : { ca: connectOptions.ca }),
+        ...(connectOptions.keepalive === undefined ? {} : { keepalive: connectOptions.keepalive }),
       };
       const client = await connectAsync(listener.url, clientOptions);
       clients.add(client);

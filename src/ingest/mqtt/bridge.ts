@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { generate, parser, type IConnectPacket, type IPublishPacket, type Packet, type Parser } from 'mqtt-packet';
-import { FrameGuard, type FrameProblem } from './frames.ts';
+import { FrameGuard, FrameSplitter, type FrameProblem } from './frames.ts';
 import { encodePropertyBag } from './topics.ts';
 
 // The broker library speaks MQTT 3.1.1 only. Every connection passes through
@@ -45,6 +45,27 @@ export interface ConnectionOptions {
   readonly maxPacketBytes: number;
 }
 
+/** A PUBLISH from an authenticated device, taken by the listener instead of the broker library. */
+export interface DevicePublish {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: number;
+  readonly retain: boolean;
+  readonly messageId: number | undefined;
+}
+
+/**
+ * Takes one publish; resolves once it is durable (then a QoS 1 publish is
+ * acknowledged) and rejects when it was refused (the handler has ended the
+ * session by then).
+ */
+export type PublishHandler = (publish: DevicePublish) => Promise<void>;
+
+/** Publishes taken and not yet settled, per connection, before reading pauses. */
+const MAX_PUBLISHES_IN_FLIGHT = 256;
+
+const PUBLISH = 3;
+
 export class MqttConnection extends Duplex {
   readonly socket: Socket;
   readonly remoteAddress: string | undefined;
@@ -60,6 +81,17 @@ export class MqttConnection extends Duplex {
   #outbound: Parser | undefined;
   #held: Buffer[] = [];
   #corked = false;
+  /**
+   * Set by the listener once the device's session is ready. From then on its
+   * PUBLISH packets are admitted, appended and acknowledged here, in order,
+   * without the broker library's per-packet pipeline (its largest cost on the
+   * ingest path); every other packet still goes to the broker.
+   */
+  publishHandler: PublishHandler | undefined;
+  /** Splits the stream into packets once the protocol is known (3.1.1); the guard watches until then. */
+  readonly #splitter: FrameSplitter;
+  #publishParser: Parser | undefined;
+  #inFlight = 0;
   readonly #unsubscribeCounts = new Map<number, number>();
   #ended = false;
 
@@ -69,6 +101,7 @@ export class MqttConnection extends Duplex {
     this.remoteAddress = socket.remoteAddress;
     this.#options = options;
     this.#guard = new FrameGuard(options.maxPacketBytes);
+    this.#splitter = new FrameSplitter(options.maxPacketBytes);
     this.#inbound.on('packet', (packet) => this.#onInbound(packet));
     this.#inbound.on('error', () => this.destroy());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -110,7 +143,7 @@ export class MqttConnection extends Duplex {
   }
 
   override _read(): void {
-    this.socket.resume();
+    if (this.#inFlight < MAX_PUBLISHES_IN_FLIGHT) this.socket.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -152,13 +185,13 @@ export class MqttConnection extends Duplex {
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#mode === 'passthrough') {
+      this.#passthrough(chunk);
+      return;
+    }
     const problem = this.#guard.scan(chunk);
     if (problem !== undefined) {
       this.#refuseFrame(problem);
-      return;
-    }
-    if (this.#mode === 'passthrough') {
-      this.#forward(chunk);
       return;
     }
     if (this.#mode === 'detecting') this.#held.push(chunk);
@@ -175,6 +208,56 @@ export class MqttConnection extends Duplex {
     if (!this.push(data)) this.socket.pause();
   }
 
+  /** MQTT 3.1.1 bytes: whole packets to the broker, except a ready device's PUBLISH packets. */
+  #passthrough(chunk: Buffer): void {
+    const { frames, problem } = this.#splitter.push(chunk);
+    let run: Buffer[] = [];
+    for (const frame of frames) {
+      if (this.publishHandler === undefined || (frame[0] ?? 0) >> 4 !== PUBLISH) {
+        run.push(frame);
+        continue;
+      }
+      if (run.length > 0) this.#forward(run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run));
+      run = [];
+      this.#publishParser ??= this.#createPublishParser();
+      this.#publishParser.parse(frame);
+      if (this.destroyed) return;
+    }
+    if (run.length > 0) this.#forward(run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run));
+    if (problem !== undefined) this.#refuseFrame(problem);
+  }
+
+  #createPublishParser(): Parser {
+    const publishes = parser({ protocolVersion: 4 });
+    publishes.on('packet', (packet) => {
+      if (packet.cmd === 'publish') this.#takePublish(packet);
+    });
+    publishes.on('error', () => this.destroy());
+    return publishes;
+  }
+
+  /** Hands a publish to the listener; acknowledges a QoS 1 publish once it is durable. */
+  #takePublish(packet: IPublishPacket): void {
+    const handler = this.publishHandler;
+    if (handler === undefined) return;
+    const messageId = packet.messageId;
+    this.#inFlight++;
+    if (this.#inFlight >= MAX_PUBLISHES_IN_FLIGHT) this.socket.pause();
+    handler({ topic: packet.topic, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, qos: packet.qos, retain: packet.retain, messageId }).then(
+      () => {
+        this.#settled();
+        if (packet.qos !== 1 || messageId === undefined || this.#ended || this.socket.destroyed) return;
+        this.#send(this.#mode === 'v5' ? generate({ cmd: 'puback', messageId, reasonCode: 0 }, { protocolVersion: 5 }) : Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]));
+      },
+      () => this.#settled(),
+    );
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    if (this.#inFlight === MAX_PUBLISHES_IN_FLIGHT - 1 && !this.destroyed) this.socket.resume();
+  }
+
   #onInbound(packet: Packet): void {
     if (this.#mode === 'passthrough' || this.destroyed) return;
     if (this.#mode === 'detecting') {
@@ -189,7 +272,8 @@ export class MqttConnection extends Duplex {
         this.#inbound.removeAllListeners('packet');
         const held = Buffer.concat(this.#held);
         this.#held = [];
-        this.#forward(held);
+        // From the start of the stream: the splitter finds the same packet boundaries the guard saw.
+        this.#passthrough(held);
         return;
       }
       this.#mode = 'v5';
@@ -197,6 +281,10 @@ export class MqttConnection extends Duplex {
     }
     const translated = this.#fromV5(packet);
     if (translated === undefined) return;
+    if (translated.cmd === 'publish' && this.publishHandler !== undefined) {
+      this.#takePublish(translated);
+      return;
+    }
     try {
       this.#forward(generate(translated));
     } catch {

@@ -56,3 +56,47 @@ export class FrameGuard {
     return undefined;
   }
 }
+
+/**
+ * Cuts the byte stream into whole MQTT packets (fixed header included), with
+ * the same limits as FrameGuard: a packet's size is checked from its fixed
+ * header, before its body is held. At most one incomplete packet is held.
+ */
+export class FrameSplitter {
+  readonly #maxRemainingLength: number;
+  #partial: Buffer | undefined;
+
+  constructor(maxRemainingLength: number) {
+    this.#maxRemainingLength = maxRemainingLength;
+  }
+
+  push(chunk: Buffer): { frames: Buffer[]; problem?: FrameProblem } {
+    const data = this.#partial === undefined ? chunk : Buffer.concat([this.#partial, chunk]);
+    this.#partial = undefined;
+    const frames: Buffer[] = [];
+    let start = 0;
+    while (start < data.length) {
+      let length = 0;
+      let multiplier = 1;
+      let i = start + 1;
+      let complete = false;
+      for (let bytes = 0; i < data.length; bytes++) {
+        if (bytes === 4) return { frames, problem: 'malformed' };
+        const byte = data[i++] ?? 0;
+        length += (byte & 0x7f) * multiplier;
+        multiplier *= 128;
+        if ((byte & 0x80) === 0) {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete) break;
+      if (length > this.#maxRemainingLength) return { frames, problem: 'too_large' };
+      if (i + length > data.length) break;
+      frames.push(data.subarray(start, i + length));
+      start = i + length;
+    }
+    if (start < data.length) this.#partial = data.subarray(start);
+    return { frames };
+  }
+}

@@ -18,7 +18,7 @@ import { SourceThrottle } from '../source-throttle.ts';
 import { MqttConnection, REASON } from './bridge.ts';
 import { checkConnect } from './connect.ts';
 import type { ClientCertificate } from './connect.ts';
-import { admitPublish } from './publish.ts';
+import { admitPublish, type PublishRequest } from './publish.ts';
 import { deviceboundPrefix, encodePropertyBag, isOwnDeviceboundFilter } from './topics.ts';
 
 // The MQTT device listener: an MQTT 3.1.1 and 5 broker (aedes behind
@@ -161,6 +161,64 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
     return undefined;
   }
 
+  /**
+   * Admits one publish of a session and appends it; `done` runs once it is
+   * durable, or with the refusal (the session has then been told why).
+   */
+  function takePublish(session: Session, publish: PublishRequest, done: (error: Error | null) => void): void {
+    const decision = admitPublish(session.device, publish, { hubs: eventLog.hubs, ingest });
+    if (!decision.ok) {
+      metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: decision.reason });
+      logger.info({ deviceId: session.device.id, reason: decision.reason, detail: decision.detail }, 'MQTT publish refused; disconnecting');
+      if (decision.publisherPolicy) {
+        void recordFailure({ reason: 'publisher_policy', deviceId: session.device.id, sourceIp: sourceOf(session.connection.remoteAddress), protocol: PROTOCOL });
+      }
+      session.connection.sendDisconnect(decision.reasonCode);
+      done(new Error(decision.reason));
+      return;
+    }
+    eventLog.append(decision.hub, [decision.event]).then(
+      () => {
+        metrics.ingestEvents.inc({ hub: decision.hub, protocol: PROTOCOL });
+        options.lastSeen?.seen(session.device.id);
+        options.status?.record(session.device.id, decision.hub, [decision.event], new Date());
+        done(null);
+      },
+      (error: unknown) => {
+        logger.error({ err: error, deviceId: session.device.id, hub: decision.hub }, 'MQTT event could not be appended; disconnecting');
+        metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: error instanceof RampartError ? error.code : 'append_failed' });
+        session.connection.sendDisconnect(REASON.unspecified);
+        done(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  /**
+   * Once a session is ready (CONNACK sent, queued packets handed over), its
+   * publishes are taken at the connection (bridge.ts) instead of by the broker.
+   * The broker's keep-alive timer then no longer sees them, so each one
+   * refreshes it, as the broker does for every packet it handles.
+   */
+  function takePublishesAtConnection(session: Session): void {
+    const { client } = session;
+    session.connection.publishHandler = (publish) =>
+      new Promise<void>((resolve, reject) => {
+        if (currentSession(client) !== session) {
+          reject(new Error('no session'));
+          return;
+        }
+        (client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
+        takePublish(session, publish, (error) => {
+          if (error === null) {
+            resolve();
+            return;
+          }
+          client.close();
+          reject(error);
+        });
+      });
+  }
+
   const broker = new Aedes({
     connectTimeout: mqtt.connectTimeoutMs,
     maxClientsIdLength: 128,
@@ -217,34 +275,9 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
         callback(new Error('no session'));
         return;
       }
-      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      const decision = admitPublish(session.device, { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload }, { hubs: eventLog.hubs, ingest });
-      if (!decision.ok) {
-        metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: decision.reason });
-        logger.info({ deviceId: session.device.id, reason: decision.reason, detail: decision.detail }, 'MQTT publish refused; disconnecting');
-        if (decision.publisherPolicy) {
-          void recordFailure({ reason: 'publisher_policy', deviceId: session.device.id, sourceIp: sourceOf(session.connection.remoteAddress), protocol: PROTOCOL });
-        }
-        session.connection.sendDisconnect(decision.reasonCode);
-        callback(new Error(decision.reason));
-        return;
-      }
       // Called synchronously, so a device's events are appended in the order it sent them.
       // The broker writes PUBACK only after this callback: i.e. once the event is durable.
-      eventLog.append(decision.hub, [decision.event]).then(
-        () => {
-          metrics.ingestEvents.inc({ hub: decision.hub, protocol: PROTOCOL });
-          options.lastSeen?.seen(session.device.id);
-          options.status?.record(session.device.id, decision.hub, [decision.event], new Date());
-          callback(null);
-        },
-        (error: unknown) => {
-          logger.error({ err: error, deviceId: session.device.id, hub: decision.hub }, 'MQTT event could not be appended; disconnecting');
-          metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: error instanceof RampartError ? error.code : 'append_failed' });
-          session.connection.sendDisconnect(REASON.unspecified);
-          callback(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+      takePublish(session, { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload }, callback);
     },
     authorizeSubscribe(client, subscription, callback) {
       const session = currentSession(client);
@@ -263,6 +296,10 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
       // Only a device's own devicebound messages ever leave the broker.
       return sessions.has(client) && packet.topic.startsWith(deviceboundPrefix(client.id)) ? packet : null;
     },
+  });
+  broker.on('clientReady', (client) => {
+    const session = sessions.get(client);
+    if (session !== undefined) takePublishesAtConnection(session);
   });
   broker.on('clientError', (client, error) => logger.debug({ deviceId: client.id, err: error }, 'MQTT client error'));
   broker.on('connectionError', (_client, error) => logger.debug({ err: error }, 'MQTT connection error before CONNECT completed'));
