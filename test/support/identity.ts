@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { totpCode } from '../../src/identity/mfa/totp.ts';
 import { startRampart, type RunningRampart } from '../../src/server.ts';
 import type { RampartConfig } from '../../src/config/schema.ts';
 import { testConfig } from './config.ts';
+import { POSTGRES_URL } from './databases.ts';
 import { tempDir } from './tmp.ts';
 
 // A running Rampart on a frozen clock, and a small browser: a cookie jar, the
@@ -20,11 +23,36 @@ export interface TestRampart {
   stop(): Promise<void>;
 }
 
+/**
+ * With RAMPART_TEST_E2E_DATABASE=postgres (and RAMPART_TEST_POSTGRES_URL), the
+ * servers of the end-to-end tests run on PostgreSQL, each in a fresh schema
+ * dropped at stop; otherwise on SQLite in their temporary directory.
+ */
+function e2eDatabase(patch: Patch): { patch: Patch; drop: () => Promise<void> } {
+  if (process.env['RAMPART_TEST_E2E_DATABASE'] !== 'postgres') return { patch, drop: () => Promise.resolve() };
+  const url = POSTGRES_URL ?? '';
+  if (url === '') throw new Error('RAMPART_TEST_E2E_DATABASE=postgres needs RAMPART_TEST_POSTGRES_URL');
+  const schema = `rampart_e2e_${randomBytes(6).toString('hex')}`;
+  return {
+    patch: { ...patch, database: { ...patch?.database, driver: 'postgres', postgresUrl: url, postgresSchema: schema } },
+    async drop() {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 export async function startTestRampart(patch: Patch = {}): Promise<TestRampart> {
   const dir = tempDir('rampart-identity');
   const clock = new ManualClock(new Date().toISOString());
   const announced: string[] = [];
-  const config = testConfig(dir.path, patch);
+  const database = e2eDatabase(patch);
+  const config = testConfig(dir.path, database.patch);
   const running = await startRampart(config, { logger: createMemoryLogger().logger, clock, announce: (t) => announced.push(t) });
   const setupCode = /^\s{5}([0-9A-Z-]{20,})$/m.exec(announced.join(''))?.[1];
   if (setupCode === undefined) throw new Error('no setup code announced');
@@ -36,6 +64,7 @@ export async function startTestRampart(patch: Patch = {}): Promise<TestRampart> 
     config,
     async stop() {
       await running.stop();
+      await database.drop();
       dir.cleanup();
     },
   };
