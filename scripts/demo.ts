@@ -116,8 +116,8 @@ interface Simulator {
   output: string;
 }
 
-function simulate(name: string, served: Served, depot: { lat: number; lon: number }, drones: number, trucks: number): Simulator {
-  const args = ['simulate', '--drones', String(drones), '--trucks', String(trucks), '--depot', `${depot.lat},${depot.lon}`, '--device-url', served.device, '--mqtt-url', served.mqtt];
+function simulate(name: string, served: Served, depot: { lat: number; lon: number }, drones: number, trucks: number, firstTruck: number): Simulator {
+  const args = ['simulate', '--drones', String(drones), '--trucks', String(trucks), '--first-truck', String(firstTruck), '--depot', `${depot.lat},${depot.lon}`, '--device-url', served.device, '--mqtt-url', served.mqtt];
   const child = rampart(args, { detached: true, pipe: true });
   children.push(child);
   let sending: () => void = () => undefined;
@@ -170,7 +170,7 @@ function banner(served: Served): string {
     ` Each driver has one planned route (today, or tomorrow for ${DEMO_ROUTES.filter((r) => r.dayOffset > 0).map((r) => r.driver).join(' and ')}):`,
     '   GET /api/v1/driver/route once signed in (?date=YYYY-MM-DD for tomorrow\'s); dispatchers: GET /api/v1/routes.',
     '',
-    ` Simulating ${DEMO_DRONES.length} drones around ${RURAL_DEPOT.name} and ${DEMO_TRUCKS.length} vans around ${URBAN_DEPOT.name}.`,
+    ` Simulating ${DEMO_DRONES.length} drones and ${DEMO_TRUCKS.filter((v) => v.depotId === RURAL_DEPOT.id).length} vans around ${RURAL_DEPOT.name}, ${DEMO_TRUCKS.filter((v) => v.depotId === URBAN_DEPOT.id).length} vans around ${URBAN_DEPOT.name}.`,
     ' Ctrl-C stops everything.',
     '='.repeat(72),
     '',
@@ -197,8 +197,16 @@ async function main(): Promise<void> {
   // One after the other: each issues its devices' tokens (audited writes) before sending, and two
   // processes doing so at once would contend for the embedded database's write lock.
   const simulators: Simulator[] = [];
-  for (const [name, depot, drones, trucks] of [['drones', RURAL_DEPOT, DEMO_DRONES.length, 0], ['vans', URBAN_DEPOT, 0, DEMO_TRUCKS.length]] as const) {
-    const simulator = simulate(name, served, depot.location, drones, trucks);
+  // Each depot's vans drive around that depot: the demo world numbers the city's vans first.
+  const cityVans = DEMO_TRUCKS.filter((van) => van.depotId === URBAN_DEPOT.id).length;
+  const runs = [
+    ['drones', RURAL_DEPOT, DEMO_DRONES.length, 0, 1],
+    ['city vans', URBAN_DEPOT, 0, cityVans, 1],
+    ['fen vans', RURAL_DEPOT, 0, DEMO_TRUCKS.length - cityVans, cityVans + 1],
+  ] as const;
+  for (const [name, depot, drones, trucks, firstTruck] of runs) {
+    if (drones + trucks === 0) continue;
+    const simulator = simulate(name, served, depot.location, drones, trucks, firstTruck);
     simulators.push(simulator);
     await simulator.ready;
   }

@@ -11,6 +11,11 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
+function parseFirst(text: string): number {
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 9_999) throw new InvalidArgumentError('expected a whole number from 1 to 9999');
+  return Number(text);
+}
+
 export function parseDuration(text: string): number {
   const match = /^(\d{1,6})(ms|s|m|h)?$/.exec(text.trim());
   if (match === null) throw new InvalidArgumentError('expected a duration such as 90s, 15m or 2h');
@@ -44,6 +49,7 @@ function parseUrl(protocols: readonly string[]) {
 interface SimulateOptions {
   drones: number;
   trucks: number;
+  firstTruck: number;
   duration?: number;
   depot: { lat: number; lon: number };
   droneHz: number;
@@ -58,6 +64,7 @@ export function registerSimulate(program: Command): void {
     .description('drive simulated drones (MQTT) and trucks (HTTPS) with real device credentials against a running Rampart')
     .option('--drones <n>', 'simulated drones', parseCount, 5)
     .option('--trucks <n>', 'simulated trucks', parseCount, 5)
+    .option('--first-truck <n>', 'number of the first truck (sim-truck-<n>), so runs around different depots drive different trucks', parseFirst, 1)
     .option('--duration <time>', 'stop after this long (default: until Ctrl-C)', parseDuration)
     .option('--depot <lat,lon>', 'where the fleet is based', parseDepot, { lat: 52.205, lon: 0.119 })
     .option('--drone-hz <rate>', 'drone position reports per second (1–5 is typical)', parseHz, 2)
@@ -74,7 +81,7 @@ export function registerSimulate(program: Command): void {
         const { database, keyring } = await openForMaintenance(config);
         let devices;
         try {
-          devices = await prepareSimulatedFleet({ database, keyring, config, actor: await cliActor(), drones: options.drones, trucks: options.trucks, tokenSeconds: Math.ceil(durationMs / 1000) + 300 });
+          devices = await prepareSimulatedFleet({ database, keyring, config, actor: await cliActor(), drones: options.drones, trucks: options.trucks, firstTruck: options.firstTruck, tokenSeconds: Math.ceil(durationMs / 1000) + 300 });
         } finally {
           await database.close();
         }

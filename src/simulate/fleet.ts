@@ -20,6 +20,8 @@ export async function prepareSimulatedFleet(options: {
   actor: AuditActor;
   drones: number;
   trucks: number;
+  /** The number of the first simulated truck (`sim-truck-<n>`); 1 when absent. */
+  firstTruck?: number;
   tokenSeconds: number;
 }): Promise<SimulatedDevice[]> {
   const registry = new DeviceRegistry({ db: options.database.db, keyring: options.keyring, clock: systemClock });
@@ -28,7 +30,7 @@ export async function prepareSimulatedFleet(options: {
   const ttlSeconds = Math.min(options.tokenSeconds, options.config.devices.maxTokenLifetimeSeconds);
   const wanted = [
     ...Array.from({ length: options.drones }, (_, i) => ({ id: simulatedId('drone', i + 1), kind: 'drone' as const })),
-    ...Array.from({ length: options.trucks }, (_, i) => ({ id: simulatedId('truck', i + 1), kind: 'truck' as const })),
+    ...Array.from({ length: options.trucks }, (_, i) => ({ id: simulatedId('truck', (options.firstTruck ?? 1) + i), kind: 'truck' as const })),
   ];
   const devices: SimulatedDevice[] = [];
   for (const { id, kind } of wanted) {

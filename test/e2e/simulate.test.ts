@@ -31,6 +31,12 @@ describe('rampart simulate', () => {
         assert.ok(Number(acknowledged) >= 20, run.stdout);
         assert.ok(Number(sent) - Number(acknowledged) <= 4, 'only reports in flight at the stop go unacknowledged');
 
+        const badFirst = await runCli(['simulate', '--trucks', '1', '--first-truck', '0'], { cwd: dir.path, env });
+        assert.notEqual(badFirst.code, 0);
+        assert.match(badFirst.stderr, /--first-truck.*expected a whole number from 1/);
+        const offset = await runCli(['simulate', '--drones', '0', '--trucks', '1', '--first-truck', '5', '--duration', '2s', '--device-url', server.urls.device, '--mqtt-url', mqttUrl], { cwd: dir.path, env });
+        assert.equal(offset.code, 0, `${offset.stdout}\n${offset.stderr}`);
+
         const again = await runCli(['device', 'list'], { cwd: dir.path, env });
         assert.match(again.stdout, /sim-drone-001/);
         assert.match(again.stdout, /sim-truck-002/);
@@ -42,7 +48,7 @@ describe('rampart simulate', () => {
       try {
         const publishers = new Set<string>();
         for (const hub of ['drone-telemetry', 'truck-telemetry']) for (const publisher of (await storedMessageIds(log, hub)).keys()) publishers.add(publisher);
-        assert.deepEqual([...publishers].sort(), ['sim-drone-001', 'sim-drone-002', 'sim-truck-001', 'sim-truck-002']);
+        assert.deepEqual([...publishers].sort(), ['sim-drone-001', 'sim-drone-002', 'sim-truck-001', 'sim-truck-002', 'sim-truck-005']);
       } finally {
         await log.close();
       }
