@@ -2,43 +2,14 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { generate, parser, type IConnectPacket, type IPublishPacket, type Packet, type Parser } from 'mqtt-packet';
 import { FrameGuard, FrameSplitter, type FrameProblem } from './frames.ts';
-import { encodePropertyBag } from './topics.ts';
+import { connectFromV5, publishFromV5, REASON, toV5 } from './v5.ts';
 
 // The broker library speaks MQTT 3.1.1 only. Every connection passes through
 // this stream: a 3.1.1 client's bytes go through untouched; a 5.0 client's
 // packets are translated to 3.1.1 on the way in and back to 5.0 on the way out
 // (reason codes, CONNACK properties). MQTT 5 user properties and content type
 // are folded into the topic's property bag, where IoT Hub clients put them, so
-// one authorization path sees everything a device sent.
-
-/** MQTT 5 reason codes the listener uses (MQTT 5.0 §2.4). */
-export const REASON = {
-  unspecified: 0x80,
-  malformedPacket: 0x81,
-  protocolError: 0x82,
-  clientIdentifierNotValid: 0x85,
-  badUserNameOrPassword: 0x86,
-  notAuthorized: 0x87,
-  serverUnavailable: 0x88,
-  badAuthenticationMethod: 0x8c,
-  sessionTakenOver: 0x8e,
-  topicNameInvalid: 0x90,
-  packetTooLarge: 0x95,
-  payloadFormatInvalid: 0x99,
-  retainNotSupported: 0x9a,
-  qosNotSupported: 0x9b,
-  topicAliasInvalid: 0x94,
-  connectionRateExceeded: 0x9f,
-} as const;
-
-/** MQTT 3.1.1 CONNACK return codes as MQTT 5 reason codes. */
-const CONNACK_V5: Readonly<Record<number, number>> = {
-  1: 0x84,
-  2: REASON.clientIdentifierNotValid,
-  3: REASON.serverUnavailable,
-  4: REASON.badUserNameOrPassword,
-  5: REASON.notAuthorized,
-};
+// one authorization path sees everything a device sent (the translations: v5.ts).
 
 export interface ConnectionOptions {
   /** Largest packet accepted (remaining length), and announced to MQTT 5 clients. */
@@ -333,32 +304,17 @@ export class MqttConnection extends Duplex {
       this.destroy();
       return undefined;
     }
-    const connect: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: packet.clientId, clean: packet.clean ?? true, keepalive: packet.keepalive ?? 0 };
-    if (packet.username !== undefined) connect.username = packet.username;
-    if (packet.password !== undefined) connect.password = packet.password;
-    // Wills are not offered (see index.ts), so none is carried over.
-    return connect;
+    return connectFromV5(packet);
   }
 
   #publishFromV5(packet: IPublishPacket): Packet | undefined {
-    const properties = packet.properties;
-    if (properties?.topicAlias !== undefined) {
+    if (packet.properties?.topicAlias !== undefined) {
       // CONNACK announced no topic aliases (Topic Alias Maximum absent = 0).
       this.sendDisconnect(REASON.topicAliasInvalid);
       this.destroy();
       return undefined;
     }
-    const folded: Record<string, string> = {};
-    for (const [name, value] of Object.entries(properties?.userProperties ?? {})) {
-      folded[name] = Array.isArray(value) ? value.join(',') : value;
-    }
-    if (properties?.contentType !== undefined) folded['$.ct'] = properties.contentType;
-    let topic = packet.topic;
-    const bag = encodePropertyBag(folded);
-    if (bag !== '') topic = topic.endsWith('/') ? `${topic}${bag}` : `${topic}&${bag}`;
-    const publish: IPublishPacket = { cmd: 'publish', topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup };
-    if (packet.messageId !== undefined) publish.messageId = packet.messageId;
-    return publish;
+    return publishFromV5(packet);
   }
 
   #createOutboundParser(): Parser {
@@ -373,54 +329,17 @@ export class MqttConnection extends Duplex {
 
   /** A 3.1.1 packet from the broker as the MQTT 5 packet the client expects. */
   #toV5(packet: Packet): Packet | undefined {
-    switch (packet.cmd) {
-      case 'connack': {
-        const code = packet.returnCode ?? 0;
-        if (code !== 0) {
-          this.#ended = true;
-          return { cmd: 'connack', sessionPresent: false, reasonCode: this.connackReason ?? CONNACK_V5[code] ?? REASON.unspecified };
-        }
-        return {
-          cmd: 'connack',
-          sessionPresent: packet.sessionPresent,
-          reasonCode: 0,
-          properties: {
-            maximumQoS: 1,
-            retainAvailable: false,
-            maximumPacketSize: this.#options.maxPacketBytes,
-            wildcardSubscriptionAvailable: true,
-            subscriptionIdentifiersAvailable: false,
-            sharedSubscriptionAvailable: false,
-          },
-        };
-      }
-      case 'suback':
-        return { cmd: 'suback', messageId: packet.messageId ?? 0, granted: packet.granted.map((g) => (g === 128 ? REASON.notAuthorized : g)) };
-      case 'unsuback': {
-        const id = packet.messageId ?? 0;
+    const translated = toV5(packet, {
+      connackReason: this.connackReason,
+      maxPacketBytes: this.#options.maxPacketBytes,
+      unsubscribeCount: (id) => {
         const count = this.#unsubscribeCounts.get(id) ?? 1;
         this.#unsubscribeCounts.delete(id);
-        return { cmd: 'unsuback', messageId: id, granted: new Array<number>(count).fill(0) };
-      }
-      case 'puback':
-      case 'pubrec':
-      case 'pubrel':
-      case 'pubcomp':
-        return { cmd: packet.cmd, messageId: packet.messageId ?? 0, reasonCode: 0 };
-      case 'publish': {
-        const publish: IPublishPacket = { cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: false, dup: packet.dup };
-        if (packet.messageId !== undefined) publish.messageId = packet.messageId;
-        return publish;
-      }
-      case 'pingresp':
-        return packet;
-      case 'connect':
-      case 'subscribe':
-      case 'unsubscribe':
-      case 'pingreq':
-      case 'disconnect':
-      case 'auth':
-        return undefined;
-    }
+        return count;
+      },
+    });
+    // A refusing CONNACK ends the session: nothing more is written after it.
+    if (translated?.cmd === 'connack' && translated.reasonCode !== 0) this.#ended = true;
+    return translated;
   }
 }

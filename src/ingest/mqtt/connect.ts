@@ -1,7 +1,7 @@
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../../devices/auth.ts';
 import { authFailureReason, type DeviceFailureReason } from '../auth-failures.ts';
 import type { SourceThrottle } from '../source-throttle.ts';
-import { REASON } from './bridge.ts';
+import { REASON } from './v5.ts';
 import { parseUsername } from './topics.ts';
 
 // Who may open an MQTT session: the CONNECT's client id is the device id, the

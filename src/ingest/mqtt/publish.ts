@@ -2,7 +2,7 @@ import type { RampartConfig } from '../../config/schema.ts';
 import type { AuthenticatedDevice } from '../../devices/auth.ts';
 import { isRampartError } from '../../kernel/errors.ts';
 import { prepareEvent, type HubRules, type PreparedEvent } from '../events.ts';
-import { REASON } from './bridge.ts';
+import { REASON } from './v5.ts';
 import { parseTelemetryTopic } from './topics.ts';
 
 // What a device may publish: its own telemetry topic, QoS 0 or 1, never
