@@ -59,6 +59,10 @@ interface Result {
   readonly note: string;
   /** CPU time (user + system) the server process spent per acknowledged event, µs; undefined where not readable. */
   readonly serverCpuMicros: number | undefined;
+  /** CPU time the load generator (this process) spent per acknowledged event, µs. */
+  readonly clientCpuMicros: number;
+  /** Share of the machine's CPU time left idle during the load, %; undefined where not readable. */
+  readonly idlePercent: number | undefined;
 }
 
 /** The server process being measured: its CPU time is read from /proc around each load. */
@@ -72,6 +76,17 @@ function cpuSeconds(pid: number | undefined): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14 and 15 of stat (utime, stime), counted after the command name: indexes 11 and 12.
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+/** Idle and total CPU ticks of the whole machine so far (Linux /proc/stat), or undefined. */
+function machineTicks(): { idle: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: idle and iowait are time nobody ran.
+    return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
   } catch {
     return undefined;
   }
@@ -98,6 +113,8 @@ async function timed(name: string, note: string, workers: number, work: (worker:
   const latencies: number[] = [];
   let events = 0;
   const cpuBefore = cpuSeconds(serverPid);
+  const ticksBefore = machineTicks();
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   const until = started + SECONDS * 1000;
   await Promise.all(Array.from({ length: workers }, (_, w) => work(w, (n, ms) => {
@@ -105,8 +122,12 @@ async function timed(name: string, note: string, workers: number, work: (worker:
     latencies.push(ms);
   }, until)));
   const cpuAfter = cpuSeconds(serverPid);
+  const ticksAfter = machineTicks();
+  const client = process.cpuUsage(clientBefore);
   const serverCpuMicros = cpuBefore === undefined || cpuAfter === undefined || events === 0 ? undefined : ((cpuAfter - cpuBefore) * 1e6) / events;
-  return { name, events, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), note, serverCpuMicros };
+  const clientCpuMicros = events === 0 ? Number.NaN : (client.user + client.system) / events;
+  const idlePercent = ticksBefore === undefined || ticksAfter === undefined || ticksAfter.total === ticksBefore.total ? undefined : (100 * (ticksAfter.idle - ticksBefore.idle)) / (ticksAfter.total - ticksBefore.total);
+  return { name, events, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), note, serverCpuMicros, clientCpuMicros, idlePercent };
 }
 
 function post(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer): Promise<number> {
@@ -293,13 +314,13 @@ const results: Array<Result | string> = [
 const rate = (r: Result) => r.events / r.seconds;
 const mqtt = results.find((r): r is Result => typeof r !== 'string' && r.name.startsWith('Rampart MQTT'));
 process.stdout.write(`\ningest, ${SECONDS} s per load, ${EVENT.length}-byte (HTTP) and ${DRONE_EVENT.length}-byte (MQTT, JetStream) events, this machine (${(await import('node:os')).cpus().length} cores), server and load generator sharing it\n\n`);
-process.stdout.write(`| load | events/s | p50 ms | p99 ms | × Rampart MQTT | server CPU µs/event | acknowledgement means |\n|---|---:|---:|---:|---:|---:|---|\n`);
+process.stdout.write(`| load | events/s | p50 ms | p99 ms | × Rampart MQTT | server CPU µs/event | load generator CPU µs/event | machine idle % | acknowledgement means |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n`);
 for (const r of results) {
   if (typeof r === 'string') {
-    process.stdout.write(`| ${r} | | | | | | |\n`);
+    process.stdout.write(`| ${r} | | | | | | | | |\n`);
     continue;
   }
   const ratio = mqtt === undefined ? '' : (rate(r) / rate(mqtt)).toFixed(2);
   const cpu = r.serverCpuMicros === undefined ? '' : r.serverCpuMicros.toFixed(1);
-  process.stdout.write(`| ${r.name} | ${Math.round(rate(r)).toLocaleString('en')} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${ratio} | ${cpu} | ${r.note} |\n`);
+  process.stdout.write(`| ${r.name} | ${Math.round(rate(r)).toLocaleString('en')} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${ratio} | ${cpu} | ${r.clientCpuMicros.toFixed(1)} | ${r.idlePercent === undefined ? '' : r.idlePercent.toFixed(0)} | ${r.note} |\n`);
 }

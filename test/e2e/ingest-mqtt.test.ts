@@ -6,7 +6,7 @@ import type { IDisconnectPacket } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { DeviceRegistry } from '../../src/devices/registry.ts';
 import type { EventLog } from '../../src/stream/event-log.ts';
-import { change, closedWithin, droneReading, HUB_HOST, refusedWith, startMqttFixture, truckReading, type MqttFixture } from '../support/mqtt.ts';
+import { change, closedWithin, droneReading, HUB_HOST, refusedWith, startMqttFixture, truckReading, type MqttFixture, type TestDevice } from '../support/mqtt.ts';
 
 // The MQTT device listener end to end: MQTT.js clients speaking IoT Hub's
 // conventions against a real database, keyring, authenticator and embedded
@@ -26,7 +26,7 @@ async function until(condition: () => Promise<boolean> | boolean, withinMs = 3_0
 
 describe('MQTT ingest', () => {
   let f: MqttFixture;
-  /** What the wrapped event log saw, in order: each append's resolution. */
+  /** What the wrapped event log saw, in order: each appended event's resolution. */
   const journal: string[] = [];
   let appendDelayMs = 0;
 
@@ -35,7 +35,7 @@ describe('MQTT ingest', () => {
     async append(hub, input) {
       const positions = await log.append(hub, input);
       if (appendDelayMs > 0) await sleep(appendDelayMs);
-      journal.push(`durable ${input[0]?.messageId ?? '-'}`);
+      for (const event of input) journal.push(`durable ${event.messageId ?? '-'}`);
       return positions;
     },
     read: (...args) => log.read(...args),
@@ -275,25 +275,67 @@ describe('MQTT ingest', () => {
     await client.endAsync();
   });
 
-  test('a publish sent in the same write as CONNECT is stored and acknowledged in order with the ones after it', async () => {
-    const device = await f.addDevice('drone');
+  /** A device's MQTT 3.1.1 connection on a bare socket: what it writes goes out as one write. */
+  async function rawSession(device: TestDevice) {
     const socket = connectTcp(Number(new URL(f.listener.url).port), '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: device.id, clean: true, keepalive: 30, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) });
-    const publish = (messageId: number) => generate({ cmd: 'publish', topic: `${events(device.id)}$.mid=p${messageId}`, payload: droneReading(), qos: 1, messageId, retain: false, dup: false });
-    socket.write(Buffer.concat([connect, publish(1), publish(2)]));
-    await until(() => Buffer.concat(received).length >= 4 + 2 * 4);
-    socket.write(Buffer.concat([publish(3), publish(4)]));
-    await until(() => Buffer.concat(received).length >= 4 + 4 * 4);
-    const bytes = Buffer.concat(received);
-    assert.deepEqual([...bytes.subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'CONNACK accepted');
-    const acked = [4, 8, 12, 16].map((at) => (bytes[at] === 0x40 && bytes[at + 1] === 0x02 ? bytes.readUInt16BE(at + 2) : -1));
-    assert.deepEqual(acked, [1, 2, 3, 4], 'PUBACKs in the order of the publishes');
-    const stored = (await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).map((e) => e.messageId);
-    assert.deepEqual(stored, ['p1', 'p2', 'p3', 'p4']);
-    socket.destroy();
+    const publish = (messageId: number, topic = events(device.id)) => generate({ cmd: 'publish', topic: `${topic}$.mid=p${messageId}`, payload: droneReading(), qos: 1, messageId, retain: false, dup: false });
+    /** Packet identifiers of the PUBACKs received so far, after the CONNACK. */
+    const acked = () => {
+      const bytes = Buffer.concat(received);
+      const ids: number[] = [];
+      for (let at = 4; at + 4 <= bytes.length; at += 4) ids.push(bytes[at] === 0x40 && bytes[at + 1] === 0x02 ? bytes.readUInt16BE(at + 2) : -1);
+      return ids;
+    };
+    const stored = async () => (await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).map((e) => e.messageId);
+    return { socket, received, closed, connect, publish, acked, stored };
+  }
+
+  test('a publish sent in the same write as CONNECT is stored and acknowledged in order with the ones after it', async () => {
+    const device = await f.addDevice('drone');
+    const raw = await rawSession(device);
+    raw.socket.write(Buffer.concat([raw.connect, raw.publish(1), raw.publish(2)]));
+    await until(() => raw.acked().length >= 2);
+    raw.socket.write(Buffer.concat([raw.publish(3), raw.publish(4)]));
+    await until(() => raw.acked().length >= 4);
+    assert.deepEqual([...Buffer.concat(raw.received).subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'CONNACK accepted');
+    assert.deepEqual(raw.acked(), [1, 2, 3, 4], 'PUBACKs in the order of the publishes');
+    assert.deepEqual(await raw.stored(), ['p1', 'p2', 'p3', 'p4']);
+    raw.socket.destroy();
+  });
+
+  test('of publishes that arrive together, those before a refused one are stored, none after it, and none is acknowledged', async () => {
+    const device = await f.addDevice('drone');
+    const other = await f.addDevice('drone');
+    const raw = await rawSession(device);
+    raw.socket.write(raw.connect);
+    await until(() => Buffer.concat(raw.received).length >= 4);
+    const window = Array.from({ length: 20 }, (_, i) => raw.publish(10 + i, i === 12 ? events(other.id) : events(device.id)));
+    raw.socket.write(Buffer.concat(window));
+    await raw.closed;
+    assert.deepEqual(raw.acked(), [], 'no PUBACK once the session is refused');
+    // The admitted ones are appended after the refusal has closed the connection.
+    await until(async () => (await raw.stored()).length >= 12);
+    assert.deepEqual(await raw.stored(), Array.from({ length: 12 }, (_, i) => `p${10 + i}`));
+    assert.deepEqual((await f.events('drone-telemetry')).filter((e) => e.publisher === other.id), []);
+  });
+
+  test('a malformed PUBLISH among others closes the connection; nothing of that write is stored or acknowledged', async () => {
+    const device = await f.addDevice('drone');
+    const raw = await rawSession(device);
+    raw.socket.write(raw.connect);
+    await until(() => Buffer.concat(raw.received).length >= 4);
+    // QoS 1 without a packet identifier: the topic is the whole variable header.
+    const topic = Buffer.from(events(device.id));
+    const malformed = Buffer.concat([Buffer.from([0x32, topic.length + 2, topic.length >> 8, topic.length & 0xff]), topic]);
+    raw.socket.write(Buffer.concat([raw.publish(1), malformed, raw.publish(2)]));
+    await raw.closed;
+    assert.deepEqual(await raw.stored(), []);
+    assert.deepEqual(raw.acked(), []);
   });
 
   test('MQTT 5 user properties and content type are stored as properties', async () => {

@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { generate, parser, type IConnectPacket, type IPublishPacket, type Packet, type Parser } from 'mqtt-packet';
-import { FrameGuard, FrameSplitter, type FrameProblem } from './frames.ts';
+import { decodePublish, FrameGuard, FrameSplitter, type DevicePublish, type FrameProblem } from './frames.ts';
 import { connectFromV5, publishFromV5, REASON, toV5 } from './v5.ts';
 
 // The broker library speaks MQTT 3.1.1 only. Every connection passes through
@@ -16,21 +16,14 @@ export interface ConnectionOptions {
   readonly maxPacketBytes: number;
 }
 
-/** A PUBLISH from an authenticated device, taken by the listener instead of the broker library. */
-export interface DevicePublish {
-  readonly topic: string;
-  readonly payload: Buffer;
-  readonly qos: number;
-  readonly retain: boolean;
-  readonly messageId: number | undefined;
-}
+export type { DevicePublish };
 
 /**
- * Takes one publish; resolves once it is durable (then a QoS 1 publish is
- * acknowledged) and rejects when it was refused (the handler has ended the
- * session by then).
+ * Takes the publishes that arrived together (in order, one device's); resolves
+ * once they are durable (then the QoS 1 ones are acknowledged) and rejects
+ * when one was refused (the handler has ended the session by then).
  */
-export type PublishHandler = (publish: DevicePublish) => Promise<void>;
+export type PublishHandler = (publishes: readonly DevicePublish[]) => Promise<void>;
 
 /** Publishes taken and not yet settled, per connection, before reading pauses. */
 const MAX_PUBLISHES_IN_FLIGHT = 256;
@@ -61,7 +54,6 @@ export class MqttConnection extends Duplex {
   publishHandler: PublishHandler | undefined;
   /** Splits the stream into packets once the protocol is known (3.1.1); the guard watches until then. */
   readonly #splitter: FrameSplitter;
-  #publishParser: Parser | undefined;
   #inFlight = 0;
   readonly #unsubscribeCounts = new Map<number, number>();
   #ended = false;
@@ -179,54 +171,76 @@ export class MqttConnection extends Duplex {
     if (!this.push(data)) this.socket.pause();
   }
 
-  /** MQTT 3.1.1 bytes: whole packets to the broker, except a ready device's PUBLISH packets. */
+  /**
+   * MQTT 3.1.1 bytes: whole packets to the broker, except a ready device's
+   * PUBLISH packets, which are taken here — those that arrived together as one
+   * batch (a client with a window of publishes sends them in one write), in
+   * their order relative to the packets the broker gets.
+   */
   #passthrough(chunk: Buffer): void {
     const { frames, problem } = this.#splitter.push(chunk);
     let run: Buffer[] = [];
+    let batch: DevicePublish[] = [];
     for (const frame of frames) {
       if (this.publishHandler === undefined || (frame[0] ?? 0) >> 4 !== PUBLISH) {
+        if (batch.length > 0) {
+          this.#takePublishes(batch);
+          batch = [];
+          if (this.destroyed) return;
+        }
         run.push(frame);
         continue;
       }
       if (run.length > 0) this.#forward(run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run));
       run = [];
-      this.#publishParser ??= this.#createPublishParser();
-      this.#publishParser.parse(frame);
-      if (this.destroyed) return;
+      const publish = decodePublish(frame);
+      if (publish === undefined) {
+        this.#refuseFrame('malformed');
+        return;
+      }
+      batch.push(publish);
     }
+    if (batch.length > 0) this.#takePublishes(batch);
+    if (this.destroyed) return;
     if (run.length > 0) this.#forward(run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run));
     if (problem !== undefined) this.#refuseFrame(problem);
   }
 
-  #createPublishParser(): Parser {
-    const publishes = parser({ protocolVersion: 4 });
-    publishes.on('packet', (packet) => {
-      if (packet.cmd === 'publish') this.#takePublish(packet);
-    });
-    publishes.on('error', () => this.destroy());
-    return publishes;
-  }
-
-  /** Hands a publish to the listener; acknowledges a QoS 1 publish once it is durable. */
-  #takePublish(packet: IPublishPacket): void {
+  /** Hands publishes to the listener; acknowledges the QoS 1 ones, in one write, once they are durable. */
+  #takePublishes(publishes: readonly DevicePublish[]): void {
     const handler = this.publishHandler;
-    if (handler === undefined) return;
-    const messageId = packet.messageId;
-    this.#inFlight++;
+    if (handler === undefined || this.destroyed) return;
+    const count = publishes.length;
+    this.#inFlight += count;
     if (this.#inFlight >= MAX_PUBLISHES_IN_FLIGHT) this.socket.pause();
-    handler({ topic: packet.topic, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, qos: packet.qos, retain: packet.retain, messageId }).then(
+    handler(publishes).then(
       () => {
-        this.#settled();
-        if (packet.qos !== 1 || messageId === undefined || this.#ended || this.socket.destroyed) return;
-        this.#send(this.#mode === 'v5' ? generate({ cmd: 'puback', messageId, reasonCode: 0 }, { protocolVersion: 5 }) : Buffer.from([0x40, 0x02, messageId >> 8, messageId & 0xff]));
+        this.#settled(count);
+        if (this.#ended || this.socket.destroyed) return;
+        if (this.#mode === 'v5') {
+          for (const { qos, messageId } of publishes) if (qos === 1 && messageId !== undefined) this.#send(generate({ cmd: 'puback', messageId, reasonCode: 0 }, { protocolVersion: 5 }));
+          return;
+        }
+        let acks = 0;
+        for (const publish of publishes) if (publish.qos === 1) acks++;
+        if (acks === 0) return;
+        const pubacks = Buffer.allocUnsafe(4 * acks);
+        let at = 0;
+        for (const { qos, messageId } of publishes) {
+          if (qos !== 1 || messageId === undefined) continue;
+          pubacks.writeUInt32BE((0x4002 << 16) | messageId, at);
+          at += 4;
+        }
+        this.#send(pubacks);
       },
-      () => this.#settled(),
+      () => this.#settled(count),
     );
   }
 
-  #settled(): void {
-    this.#inFlight--;
-    if (this.#inFlight === MAX_PUBLISHES_IN_FLIGHT - 1 && !this.destroyed) this.socket.resume();
+  #settled(count: number): void {
+    const before = this.#inFlight;
+    this.#inFlight -= count;
+    if (before >= MAX_PUBLISHES_IN_FLIGHT && this.#inFlight < MAX_PUBLISHES_IN_FLIGHT && !this.destroyed) this.socket.resume();
   }
 
   #onInbound(packet: Packet): void {
@@ -253,7 +267,8 @@ export class MqttConnection extends Duplex {
     const translated = this.#fromV5(packet);
     if (translated === undefined) return;
     if (translated.cmd === 'publish' && this.publishHandler !== undefined) {
-      this.#takePublish(translated);
+      const payload = typeof translated.payload === 'string' ? Buffer.from(translated.payload) : translated.payload;
+      this.#takePublishes([{ topic: translated.topic, payload, qos: translated.qos, retain: translated.retain, messageId: translated.messageId }]);
       return;
     }
     try {

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 // Watches the raw MQTT byte stream for packet boundaries, so an oversized or
 // malformed packet is refused from its fixed header — before a parser buffers
 // its body. Works on any protocol version: the fixed header is the same.
@@ -99,4 +101,44 @@ export class FrameSplitter {
     if (start < data.length) this.#partial = data.subarray(start);
     return { frames };
   }
+}
+
+/** A PUBLISH from an authenticated device, taken by the listener instead of the broker library. */
+export interface DevicePublish {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: number;
+  readonly retain: boolean;
+  readonly messageId: number | undefined;
+}
+
+/**
+ * Reads one whole MQTT 3.1 / 3.1.1 PUBLISH packet (fixed header included, as
+ * FrameSplitter cuts them); undefined when it is malformed: QoS 3, DUP set on
+ * QoS 0, a topic that overruns the packet, is not UTF-8, holds U+0000 or is
+ * empty, or a QoS 1/2 packet without a non-zero packet identifier. The payload
+ * is a view of the frame, not a copy.
+ */
+export function decodePublish(frame: Buffer): DevicePublish | undefined {
+  const flags = (frame[0] ?? 0) & 0x0f;
+  const qos = (flags >> 1) & 0x03;
+  if (qos === 3 || (qos === 0 && (flags & 0x08) !== 0)) return undefined;
+  let at = 1;
+  while (at < frame.length && ((frame[at++] ?? 0) & 0x80) !== 0);
+  if (at + 2 > frame.length) return undefined;
+  const topicLength = frame.readUInt16BE(at);
+  const topicStart = at + 2;
+  const topicEnd = topicStart + topicLength;
+  if (topicLength === 0 || topicEnd > frame.length) return undefined;
+  const topicBytes = frame.subarray(topicStart, topicEnd);
+  if (!isUtf8(topicBytes) || topicBytes.includes(0)) return undefined;
+  let payloadStart = topicEnd;
+  let messageId: number | undefined;
+  if (qos > 0) {
+    if (topicEnd + 2 > frame.length) return undefined;
+    messageId = frame.readUInt16BE(topicEnd);
+    if (messageId === 0) return undefined;
+    payloadStart += 2;
+  }
+  return { topic: topicBytes.toString('utf8'), payload: frame.subarray(payloadStart), qos, retain: (flags & 0x01) !== 0, messageId };
 }

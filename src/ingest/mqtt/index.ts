@@ -15,11 +15,12 @@ import type { EventLog } from '../../stream/event-log.ts';
 import { createDeviceFailureRecorder, type DeviceFailureRecorder } from '../auth-failures.ts';
 import type { LastSeenRecorder } from '../last-seen.ts';
 import { SourceThrottle } from '../source-throttle.ts';
-import { MqttConnection } from './bridge.ts';
+import { MqttConnection, type DevicePublish } from './bridge.ts';
 import { REASON } from './v5.ts';
 import { checkConnect } from './connect.ts';
 import type { ClientCertificate } from './connect.ts';
-import { admitPublish, type PublishRequest } from './publish.ts';
+import type { PreparedEvent } from '../events.ts';
+import { admitPublish, TELEMETRY_HUBS } from './publish.ts';
 import { deviceboundPrefix, encodePropertyBag, isOwnDeviceboundFilter } from './topics.ts';
 
 // The MQTT device listener: an MQTT 3.1.1 and 5 broker (aedes behind
@@ -163,61 +164,62 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
   }
 
   /**
-   * Admits one publish of a session and appends it; `done` runs once it is
-   * durable, or with the refusal (the session has then been told why).
+   * Admits the publishes of a session that arrived together and appends them in
+   * one go; resolves once they are durable. At the first refusal the session is
+   * told why and ended; the publishes admitted before it are still appended
+   * (none is acknowledged: the connection is ending).
    */
-  function takePublish(session: Session, publish: PublishRequest, done: (error: Error | null) => void): void {
-    const decision = admitPublish(session.device, publish, { hubs: eventLog.hubs, ingest });
-    if (!decision.ok) {
+  function takePublishes(session: Session, publishes: readonly DevicePublish[]): Promise<void> {
+    const admitted: PreparedEvent[] = [];
+    const hub = TELEMETRY_HUBS[session.device.kind];
+    for (const publish of publishes) {
+      const decision = admitPublish(session.device, publish, { hubs: eventLog.hubs, ingest });
+      if (decision.ok) {
+        admitted.push(decision.event);
+        continue;
+      }
       metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: decision.reason });
       logger.info({ deviceId: session.device.id, reason: decision.reason, detail: decision.detail }, 'MQTT publish refused; disconnecting');
       if (decision.publisherPolicy) {
         void recordFailure({ reason: 'publisher_policy', deviceId: session.device.id, sourceIp: sourceOf(session.connection.remoteAddress), protocol: PROTOCOL });
       }
       session.connection.sendDisconnect(decision.reasonCode);
-      done(new Error(decision.reason));
-      return;
+      if (admitted.length > 0) appendAdmitted(session, hub, admitted).catch(() => undefined);
+      return Promise.reject(new Error(decision.reason));
     }
-    eventLog.append(decision.hub, [decision.event]).then(
-      () => {
-        metrics.ingestEvents.inc({ hub: decision.hub, protocol: PROTOCOL });
-        options.lastSeen?.seen(session.device.id);
-        options.status?.record(session.device.id, decision.hub, [decision.event], new Date());
-        done(null);
-      },
-      (error: unknown) => {
-        logger.error({ err: error, deviceId: session.device.id, hub: decision.hub }, 'MQTT event could not be appended; disconnecting');
-        metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: error instanceof RampartError ? error.code : 'append_failed' });
-        session.connection.sendDisconnect(REASON.unspecified);
-        done(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+    return appendAdmitted(session, hub, admitted);
+  }
+
+  async function appendAdmitted(session: Session, hub: string, events: readonly PreparedEvent[]): Promise<void> {
+    try {
+      await eventLog.append(hub, events);
+    } catch (error) {
+      logger.error({ err: error, deviceId: session.device.id, hub }, 'MQTT events could not be appended; disconnecting');
+      metrics.ingestRefused.inc({ protocol: PROTOCOL, reason: error instanceof RampartError ? error.code : 'append_failed' });
+      session.connection.sendDisconnect(REASON.unspecified);
+      throw error;
+    }
+    metrics.ingestEvents.inc({ hub, protocol: PROTOCOL }, events.length);
+    options.lastSeen?.seen(session.device.id);
+    options.status?.record(session.device.id, hub, events, new Date());
   }
 
   /**
    * Once a session is ready (CONNACK sent, queued packets handed over), its
    * publishes are taken at the connection (bridge.ts) instead of by the broker.
-   * The broker's keep-alive timer then no longer sees them, so each one
+   * The broker's keep-alive timer then no longer sees them, so each batch
    * refreshes it, as the broker does for every packet it handles.
    */
   function takePublishesAtConnection(session: Session): void {
     const { client } = session;
-    session.connection.publishHandler = (publish) =>
-      new Promise<void>((resolve, reject) => {
-        if (currentSession(client) !== session) {
-          reject(new Error('no session'));
-          return;
-        }
-        (client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
-        takePublish(session, publish, (error) => {
-          if (error === null) {
-            resolve();
-            return;
-          }
-          client.close();
-          reject(error);
-        });
+    session.connection.publishHandler = (publishes) => {
+      if (currentSession(client) !== session) return Promise.reject(new Error('no session'));
+      (client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
+      return takePublishes(session, publishes).catch((error: unknown) => {
+        client.close();
+        throw error;
       });
+    };
   }
 
   const broker = new Aedes({
@@ -278,7 +280,11 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
       }
       // Called synchronously, so a device's events are appended in the order it sent them.
       // The broker writes PUBACK only after this callback: i.e. once the event is durable.
-      takePublish(session, { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload }, callback);
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      takePublishes(session, [{ topic: packet.topic, qos: packet.qos, retain: packet.retain, payload, messageId: packet.messageId }]).then(
+        () => callback(null),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
     },
     authorizeSubscribe(client, subscription, callback) {
       const session = currentSession(client);
