@@ -83,7 +83,11 @@ export function findConfigProblems(config: RampartConfig): ConfigProblems {
   const caFile = config.devices.clientCaFile;
   if (caFile !== undefined) {
     if (!existsSync(caFile)) invalid.push(`devices.clientCaFile: file ${caFile} does not exist`);
-    if (config.planes.device.tls === undefined) invalid.push('devices.clientCaFile: client certificates need TLS on the device plane; set planes.device.tls.certFile and keyFile');
+    // Certificates are requested on every device listener with TLS: the HTTPS device plane, the MQTT listener, or both.
+    const mqttTls = config.mqtt.enabled && config.mqtt.tls !== undefined;
+    if (config.planes.device.tls === undefined && !mqttTls) {
+      invalid.push('devices.clientCaFile: client certificates need TLS on the device plane or the MQTT listener; set planes.device.tls or mqtt.tls (certFile and keyFile)');
+    }
   }
   for (const cidr of config.webhooks.allowPrivateCidrs) {
     if (!isValidCidr(cidr)) invalid.push(`webhooks.allowPrivateCidrs: "${cidr}" is not a CIDR range or IP address`);

@@ -150,8 +150,12 @@ describe('configuration', () => {
     assert.equal(load({}, { identity: { webauthn: { rpId: 'example.com', origins: ['https://ops.example.com'] } } }).identity.webauthn.rpId, 'example.com');
   });
 
-  test('refuses a device CA that is missing, or without TLS on the device plane', () => {
-    assert.throws(() => load({}, { devices: { clientCaFile: join(dir.path, 'absent-ca.pem') } }), hasCode('config.invalid', /devices\.clientCaFile: file .* does not exist/, /need TLS on the device plane/));
+  test('refuses a device CA that is missing, or without TLS on any device listener', () => {
+    assert.throws(() => load({}, { devices: { clientCaFile: join(dir.path, 'absent-ca.pem') } }), hasCode('config.invalid', /devices\.clientCaFile: file .* does not exist/, /need TLS on the device plane or the MQTT listener/));
+    const tls = { certFile, keyFile };
+    assert.throws(() => load({}, { mqtt: { enabled: false, tls }, devices: { clientCaFile: certFile } }), hasCode('config.invalid', /need TLS on the device plane or the MQTT listener/), 'a disabled MQTT listener does not count');
+    assert.equal(load({}, { mqtt: { tls }, devices: { clientCaFile: certFile } }).devices.clientCaFile, certFile, 'TLS on the MQTT listener alone is enough');
+    assert.equal(load({}, { planes: { device: { tls } }, devices: { clientCaFile: certFile } }).devices.clientCaFile, certFile, 'TLS on the device plane alone is enough');
   });
 
   test('refuses malformed values the schema cannot see', () => {

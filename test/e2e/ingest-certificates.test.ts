@@ -14,6 +14,27 @@ import { tempDir } from '../support/tmp.ts';
 
 const SAMPLE = JSON.stringify({ lat: 52.2, lon: 0.12, speed: 10, heading: 90, odometer: 1234.5, timestamp: '2026-06-01T10:00:00.000Z' });
 
+const DRONE_SAMPLE = JSON.stringify({ lat: 52.2, lon: 0.12, altitude: 100, heading: 10, groundSpeed: 12, battery: 80, flightState: 'cruise', timestamp: '2026-06-01T10:00:00.000Z' });
+
+function connectWithCertificate(rampart: TestRampart, serverCa: Buffer, deviceId: string, client: { certFile: string; keyFile: string }): Promise<MqttClient> {
+  const url = rampart.running.mqtt?.url ?? '';
+  return connectAsync(url, { clientId: deviceId, username: `localhost/${deviceId}/?api-version=2021-04-12`, ca: serverCa, cert: readFileSync(client.certFile), key: readFileSync(client.keyFile), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+}
+
+async function publishOverMqtt(client: MqttClient): Promise<void> {
+  try {
+    await client.publishAsync(`devices/${client.options.clientId ?? ''}/messages/events/`, DRONE_SAMPLE, { qos: 1 });
+  } finally {
+    await client.endAsync();
+  }
+}
+
+async function droneEvents(rampart: TestRampart): Promise<number> {
+  let count = 0;
+  for (let p = 0; p < 4; p++) count += (await rampart.running.eventLog.partitionInfo('drone-telemetry', p)).lastSequence;
+  return count;
+}
+
 describe('device client certificates', () => {
   const dir = tempDir('rampart-x509');
   let rampart: TestRampart;
@@ -77,25 +98,53 @@ describe('device client certificates', () => {
     assert.equal(await stored(), before, 'nothing was stored');
   });
 
-  function mqttConnect(deviceId: string, client: { certFile: string; keyFile: string }): Promise<MqttClient> {
-    const url = rampart.running.mqtt?.url ?? '';
-    return connectAsync(url, { clientId: deviceId, username: `localhost/${deviceId}/?api-version=2021-04-12`, ca: serverCa, cert: readFileSync(client.certFile), key: readFileSync(client.keyFile), protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
-  }
+  const mqttConnect = (deviceId: string, client: { certFile: string; keyFile: string }) => connectWithCertificate(rampart, serverCa, deviceId, client);
 
   test('over MQTT too: a registered certificate connects without a password and its PUBACK means stored', async () => {
-    const client = await mqttConnect('drone-x1', droneCert);
-    try {
-      await client.publishAsync('devices/drone-x1/messages/events/', JSON.stringify({ lat: 52.2, lon: 0.12, altitude: 100, heading: 10, groundSpeed: 12, battery: 80, flightState: 'cruise', timestamp: '2026-06-01T10:00:00.000Z' }), { qos: 1 });
-    } finally {
-      await client.endAsync();
-    }
-    let count = 0;
-    for (let p = 0; p < 4; p++) count += (await rampart.running.eventLog.partitionInfo('drone-telemetry', p)).lastSequence;
-    assert.equal(count, 1);
+    await publishOverMqtt(await mqttConnect('drone-x1', droneCert));
+    assert.equal(await droneEvents(rampart), 1);
   });
 
   test('over MQTT, a certificate from another CA or registered to another device is refused at CONNECT', async () => {
     await assert.rejects(mqttConnect('drone-x1', stranger), /Not authorized|Bad username or password/);
     await assert.rejects(mqttConnect('drone-x1', good), /Not authorized/);
+  });
+});
+
+describe('device client certificates on the MQTT listener alone', () => {
+  // A fleet of MQTT-only devices: TLS and certificates on the MQTT listener, the
+  // HTTP device plane left plain (behind a TLS-terminating proxy, say).
+  const dir = tempDir('rampart-x509-mqtt');
+  let rampart: TestRampart;
+  let serverCa: Buffer;
+  let droneCert: IssuedCertificate;
+  let stranger: { certFile: string; keyFile: string };
+
+  before(async () => {
+    const ca = await certificateAuthority(dir.path);
+    const server = await selfSignedCertificate(dir.path, 'mqtt-listener');
+    serverCa = readFileSync(server.certFile);
+    droneCert = await ca.issue('drone-m1');
+    stranger = await selfSignedCertificate(dir.path, 'not-from-the-ca');
+    rampart = await startTestRampart({ mqtt: { tls: { certFile: server.certFile, keyFile: server.keyFile, minVersion: 'TLSv1.2' } }, devices: { clientCaFile: ca.caFile } });
+    const registry = new DeviceRegistry({ db: rampart.running.database.db, keyring: rampart.running.keyring, clock: rampart.clock });
+    const change = { actor: { type: 'cli' as const, id: 'test' } };
+    await registry.add({ id: 'drone-m1', kind: 'drone', name: 'drone-m1', depot: 'north' }, change);
+    await registry.setThumbprints('drone-m1', [droneCert.thumbprint], change);
+  });
+  after(async () => {
+    await rampart.stop();
+    dir.cleanup();
+  });
+
+  test('starts with a plain device plane, and a registered certificate publishes over MQTT without a password', async () => {
+    assert.match(rampart.running.urls.device, /^http:/);
+    await publishOverMqtt(await connectWithCertificate(rampart, serverCa, 'drone-m1', droneCert));
+    assert.equal(await droneEvents(rampart), 1);
+  });
+
+  test('a certificate from another CA is refused at CONNECT, and nothing is stored', async () => {
+    await assert.rejects(connectWithCertificate(rampart, serverCa, 'drone-m1', stranger), /Not authorized|Bad username or password/);
+    assert.equal(await droneEvents(rampart), 1);
   });
 });
