@@ -3,7 +3,7 @@ import { connect as connectTcp } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IDisconnectPacket } from 'mqtt';
-import { generate } from 'mqtt-packet';
+import { generate, parser, type Packet } from 'mqtt-packet';
 import { DeviceRegistry } from '../../src/devices/registry.ts';
 import type { EventLog } from '../../src/stream/event-log.ts';
 import { change, closedWithin, droneReading, HUB_HOST, refusedWith, startMqttFixture, truckReading, type MqttFixture, type TestDevice } from '../support/mqtt.ts';
@@ -275,15 +275,24 @@ describe('MQTT ingest', () => {
     await client.endAsync();
   });
 
-  /** A device's MQTT 3.1.1 connection on a bare socket: what it writes goes out as one write. */
-  async function rawSession(device: TestDevice) {
+  /** The packets in bytes a client received. */
+  function packetsOf(bytes: Buffer, protocolVersion: 4 | 5): Packet[] {
+    const packets: Packet[] = [];
+    const reader = parser({ protocolVersion });
+    reader.on('packet', (packet) => packets.push(packet));
+    reader.parse(bytes);
+    return packets;
+  }
+
+  /** A device's MQTT connection (3.1.1 unless asked) on a bare socket: what it writes goes out as one write. */
+  async function rawSession(device: TestDevice, protocolVersion: 4 | 5 = 4) {
     const socket = connectTcp(Number(new URL(f.listener.url).port), '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: device.id, clean: true, keepalive: 30, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) });
-    const publish = (messageId: number, topic = events(device.id)) => generate({ cmd: 'publish', topic: `${topic}$.mid=p${messageId}`, payload: droneReading(), qos: 1, messageId, retain: false, dup: false });
+    const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: device.id, clean: true, keepalive: 30, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) }, { protocolVersion });
+    const publish = (messageId: number, topic = events(device.id)) => generate({ cmd: 'publish', topic: `${topic}$.mid=p${messageId}`, payload: droneReading(), qos: 1, messageId, retain: false, dup: false }, { protocolVersion });
     /** Packet identifiers of the PUBACKs received so far, after the CONNACK. */
     const acked = () => {
       const bytes = Buffer.concat(received);
@@ -308,21 +317,24 @@ describe('MQTT ingest', () => {
     raw.socket.destroy();
   });
 
-  test('of publishes that arrive together, those before a refused one are stored, none after it, and none is acknowledged', async () => {
-    const device = await f.addDevice('drone');
-    const other = await f.addDevice('drone');
-    const raw = await rawSession(device);
-    raw.socket.write(raw.connect);
-    await until(() => Buffer.concat(raw.received).length >= 4);
-    const window = Array.from({ length: 20 }, (_, i) => raw.publish(10 + i, i === 12 ? events(other.id) : events(device.id)));
-    raw.socket.write(Buffer.concat(window));
-    await raw.closed;
-    assert.deepEqual(raw.acked(), [], 'no PUBACK once the session is refused');
-    // The admitted ones are appended after the refusal has closed the connection.
-    await until(async () => (await raw.stored()).length >= 12);
-    assert.deepEqual(await raw.stored(), Array.from({ length: 12 }, (_, i) => `p${10 + i}`));
-    assert.deepEqual((await f.events('drone-telemetry')).filter((e) => e.publisher === other.id), []);
-  });
+  for (const version of [4, 5] as const) {
+    test(`MQTT ${version === 4 ? '3.1.1' : '5'}: of publishes that arrive together, those before a refused one are stored, none after it, and none is acknowledged`, async () => {
+      const device = await f.addDevice('drone');
+      const other = await f.addDevice('drone');
+      const raw = await rawSession(device, version);
+      raw.socket.write(raw.connect);
+      await until(() => Buffer.concat(raw.received).length >= 4);
+      const window = Array.from({ length: 20 }, (_, i) => raw.publish(10 + i, i === 12 ? events(other.id) : events(device.id)));
+      raw.socket.write(Buffer.concat(window));
+      await raw.closed;
+      if (version === 4) assert.deepEqual(raw.acked(), [], 'no PUBACK once the session is refused');
+      else assert.deepEqual(packetsOf(Buffer.concat(raw.received), 5).map((packet) => packet.cmd), ['connack', 'disconnect'], 'no MQTT 5 PUBACK: a CONNACK, then the DISCONNECT saying why');
+      // The admitted ones are appended after the refusal has closed the connection.
+      await until(async () => (await raw.stored()).length >= 12);
+      assert.deepEqual(await raw.stored(), Array.from({ length: 12 }, (_, i) => `p${10 + i}`));
+      assert.deepEqual((await f.events('drone-telemetry')).filter((e) => e.publisher === other.id), []);
+    });
+  }
 
   test('a malformed PUBLISH among others closes the connection; nothing of that write is stored or acknowledged', async () => {
     const device = await f.addDevice('drone');

@@ -55,6 +55,8 @@ export class MqttConnection extends Duplex {
   /** Splits the stream into packets once the protocol is known (3.1.1); the guard watches until then. */
   readonly #splitter: FrameSplitter;
   #inFlight = 0;
+  /** MQTT 5 publishes parsed from the current read, not yet handed to the listener. */
+  #v5Publishes: DevicePublish[] = [];
   readonly #unsubscribeCounts = new Map<number, number>();
   #ended = false;
 
@@ -158,7 +160,18 @@ export class MqttConnection extends Duplex {
       return;
     }
     if (this.#mode === 'detecting') this.#held.push(chunk);
+    // MQTT 5: the publishes of one read go to the listener together, as in #passthrough.
+    this.#v5Publishes = [];
     this.#inbound.parse(chunk);
+    this.#takeV5Publishes();
+  }
+
+  /** Hands over the pending MQTT 5 publishes; false when that ended the connection (one was refused). */
+  #takeV5Publishes(): boolean {
+    const publishes = this.#v5Publishes;
+    this.#v5Publishes = [];
+    if (publishes.length > 0) this.#takePublishes(publishes);
+    return !this.destroyed;
   }
 
   #refuseFrame(problem: FrameProblem): void {
@@ -268,9 +281,11 @@ export class MqttConnection extends Duplex {
     if (translated === undefined) return;
     if (translated.cmd === 'publish' && this.publishHandler !== undefined) {
       const payload = typeof translated.payload === 'string' ? Buffer.from(translated.payload) : translated.payload;
-      this.#takePublishes([{ topic: translated.topic, payload, qos: translated.qos, retain: translated.retain, messageId: translated.messageId }]);
+      this.#v5Publishes.push({ topic: translated.topic, payload, qos: translated.qos, retain: translated.retain, messageId: translated.messageId });
       return;
     }
+    // Publishes before this packet reach the listener before it reaches the broker.
+    if (!this.#takeV5Publishes()) return;
     try {
       this.#forward(generate(translated));
     } catch {
