@@ -164,10 +164,9 @@ export async function startMqttListener(options: MqttListenerOptions): Promise<M
   }
 
   /**
-   * Admits the publishes of a session that arrived together and appends them in
-   * one go; resolves once they are durable. At the first refusal the session is
-   * told why and ended; the publishes admitted before it are still appended
-   * (none is acknowledged: the connection is ending).
+   * Admits publishes that arrived together and appends them as one; resolves once
+   * durable. The first refusal ends the session; those admitted before it are
+   * still appended, unacknowledged.
    */
   function takePublishes(session: Session, publishes: readonly DevicePublish[]): Promise<void> {
     const admitted: PreparedEvent[] = [];
