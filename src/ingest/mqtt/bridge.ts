@@ -16,8 +16,6 @@ export interface ConnectionOptions {
   readonly maxPacketBytes: number;
 }
 
-export type { DevicePublish };
-
 /**
  * Takes the publishes that arrived together (in order, one device's); resolves
  * once they are durable (then the QoS 1 ones are acknowledged) and rejects
@@ -234,16 +232,10 @@ export class MqttConnection extends Duplex {
           for (const { qos, messageId } of publishes) if (qos === 1 && messageId !== undefined) this.#send(generate({ cmd: 'puback', messageId, reasonCode: 0 }, { protocolVersion: 5 }));
           return;
         }
-        let acks = 0;
-        for (const publish of publishes) if (publish.qos === 1) acks++;
-        if (acks === 0) return;
-        const pubacks = Buffer.allocUnsafe(4 * acks);
-        let at = 0;
-        for (const { qos, messageId } of publishes) {
-          if (qos !== 1 || messageId === undefined) continue;
-          pubacks.writeUInt32BE((0x4002 << 16) | messageId, at);
-          at += 4;
-        }
+        const ids = publishes.flatMap(({ qos, messageId }) => (qos === 1 && messageId !== undefined ? [messageId] : []));
+        if (ids.length === 0) return;
+        const pubacks = Buffer.allocUnsafe(4 * ids.length);
+        ids.forEach((messageId, i) => pubacks.writeUInt32BE((0x4002 << 16) | messageId, 4 * i));
         this.#send(pubacks);
       },
       () => this.#settled(count),

@@ -61,7 +61,7 @@ describe('MQTT PUBLISH decoder', () => {
   test('reads what mqtt-packet writes: topic, payload, QoS, retain and packet identifier', () => {
     fc.assert(
       fc.property(publishes, ({ topic, payload, qos, retain, dup, messageId }) => {
-        const bytes = generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: qos, retain, dup: qos > 0 && dup, messageId });
+        const bytes = generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: qos > 0 && dup, messageId });
         const decoded = decodePublish(bytes);
         assert.ok(decoded !== undefined);
         assert.equal(decoded.topic, topic);
