@@ -7,7 +7,11 @@
 //   npm run bench:ingest -- [seconds per load, default 10]
 //   BENCH_PROFILE=/tmp/prof npm run bench:ingest -- 5    (also profiles the server)
 //   BENCH_LOADS=single,mqtt npm run bench:ingest -- 5      (only some loads; default all of
-//     single, batch, mqtt, mosquitto, jetstream)
+//     single, batch, mqtt, http-floor, mosquitto, jetstream)
+//
+// http-floor runs the single-event load against a bare Node HTTP server that
+// answers 201 on receipt and does nothing else: what this machine allows that
+// load at all, with the load generator on it.
 //
 // Every Rampart acknowledgement means "durable" (fsync'd with synchronous=full).
 // Mosquitto's PUBACK means "in memory"; JetStream's ack means "in the stream"
@@ -39,7 +43,7 @@ if (!Number.isInteger(SECONDS) || SECONDS < 2 || SECONDS > 600) {
 // Telemetry that passes the hubs' schemas, at full double precision: about 200 bytes each.
 const EVENT = JSON.stringify({ lat: 52.20531234567891, lon: 0.1218123456789123, speed: 11.527777777777779, heading: 187.23456789012346, odometer: 120345.12512345678, timestamp: '2026-06-01T10:00:00.000Z' });
 const DRONE_EVENT = JSON.stringify({ lat: 52.20531234567891, lon: 0.1218123456789123, altitude: 101.25, heading: 187.23456789012346, groundSpeed: 14.987654321, battery: 76.5, flightState: 'cruise', timestamp: '2026-06-01T10:00:00.000Z' });
-const LOAD_NAMES = ['single', 'batch', 'mqtt', 'mosquitto', 'jetstream'] as const;
+const LOAD_NAMES = ['single', 'batch', 'mqtt', 'http-floor', 'mosquitto', 'jetstream'] as const;
 const LOADS = new Set((process.env['BENCH_LOADS'] ?? LOAD_NAMES.join(',')).split(',').map((name) => name.trim()));
 for (const name of LOADS) {
   if (!(LOAD_NAMES as readonly string[]).includes(name)) {
@@ -141,6 +145,21 @@ function post(agent: Agent, url: URL, headers: Record<string, string>, body: Buf
   });
 }
 
+const SINGLE = Buffer.from(EVENT);
+
+/** HTTP_DEVICES clients, one request in flight each, one event per request, each answered 201. */
+function singleEventLoad(name: string, note: string, agent: Agent, target: (worker: number) => { url: URL; headers: Record<string, string> }): Promise<Result> {
+  return timed(name, note, HTTP_DEVICES, async (w, record, until) => {
+    const { url, headers } = target(w);
+    while (performance.now() < until) {
+      const t = performance.now();
+      const status = await post(agent, url, headers, SINGLE);
+      if (status !== 201) throw new Error(`${name}: status ${status}`);
+      record(1, performance.now() - t);
+    }
+  });
+}
+
 async function mqttLoad(name: string, note: string, url: string, clientFor: (i: number) => { clientId: string; username?: string; password?: string; topic: string }): Promise<Result> {
   const clients: MqttClient[] = [];
   for (let i = 0; i < MQTT_CLIENTS; i++) {
@@ -195,17 +214,9 @@ async function benchRampart(): Promise<Result[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const results: Result[] = [];
   try {
-    const single = Buffer.from(EVENT);
-    if (LOADS.has('single')) results.push(await timed('Rampart HTTP, 1 event/request', 'durable (fsync)', HTTP_DEVICES, async (w, record, until) => {
+    if (LOADS.has('single')) results.push(await singleEventLoad('Rampart HTTP, 1 event/request', 'durable (fsync)', agent, (w) => {
       const id = `bench-truck-${w}`;
-      const url = new URL(`/truck-telemetry/publishers/${id}/messages`, server.urls.device);
-      const headers = { authorization: httpToken(id), 'content-type': 'application/json' };
-      while (performance.now() < until) {
-        const t = performance.now();
-        const status = await post(agent, url, headers, single);
-        if (status !== 201) throw new Error(`HTTP single: status ${status}`);
-        record(1, performance.now() - t);
-      }
+      return { url: new URL(`/truck-telemetry/publishers/${id}/messages`, server.urls.device), headers: { authorization: httpToken(id), 'content-type': 'application/json' } };
     }));
     const batch = Buffer.from(JSON.stringify(Array.from({ length: 100 }, () => ({ Body: EVENT }))));
     if (LOADS.has('batch')) results.push(await timed('Rampart HTTP, batches of 100', 'durable (fsync)', 8, async (w, record, until) => {
@@ -262,6 +273,32 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
+// A Node HTTP server that reads each request and answers 201 with nothing stored.
+const BARE_HTTP_SERVER = `
+const port = Number(process.argv[1]);
+require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.statusCode = 201; res.end(); });
+}).listen(port, '127.0.0.1');
+`;
+
+async function benchHttpFloor(): Promise<Result | string> {
+  const port = await freePort();
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  try {
+    return await withProcess(process.execPath, ['-e', BARE_HTTP_SERVER, String(port)], () => waitForPort(port), () =>
+      singleEventLoad('Node HTTP server that does nothing (peer)', 'nothing (201 on receipt): the most this load can reach here', agent, (w) => ({
+        url: new URL(`http://127.0.0.1:${port}/truck-telemetry/publishers/bench-truck-${w}/messages`),
+        headers: { authorization: 'SharedAccessSignature sr=x&sig=x&se=0&skn=primary', 'content-type': 'application/json' },
+      })),
+    );
+  } catch (error) {
+    return `Bare HTTP server not measured: ${(error as Error).message}`;
+  } finally {
+    agent.destroy();
+  }
+}
+
 async function benchMosquitto(): Promise<Result | string> {
   const dir = tempDir('mosquitto-bench');
   const port = await freePort();
@@ -308,6 +345,7 @@ async function benchJetStream(): Promise<Result | string> {
 
 const results: Array<Result | string> = [
   ...(LOADS.has('single') || LOADS.has('batch') || LOADS.has('mqtt') ? await benchRampart() : []),
+  ...(LOADS.has('http-floor') ? [await benchHttpFloor()] : []),
   ...(LOADS.has('mosquitto') ? [await benchMosquitto()] : []),
   ...(LOADS.has('jetstream') ? [await benchJetStream()] : []),
 ];
