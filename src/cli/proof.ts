@@ -25,7 +25,7 @@ export function registerProof(program: Command): void {
         const config = await loadCliConfig(program.opts<GlobalOptions>());
         const [{ openForMaintenance }, { ProofArchive }, { systemClock }, { RampartError }] = await Promise.all([
           import('./maintenance.ts'),
-          import('../delivery/proofs/proofs.service.ts'),
+          import('../delivery/proof/proofs.service.ts'),
           import('../kernel/clock.ts'),
           import('../kernel/errors.ts'),
         ]);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BundleVerification, ReceiptClaims } from '../delivery/proof/index.ts';
+import type { BundleVerification, ReceiptClaims } from '../delivery/proof/core/index.ts';
 import { action, loadCliConfig, type GlobalOptions } from './context.ts';
 
 // `rampart receipt …`: verify a proof-of-delivery receipt or export bundle
@@ -18,7 +18,7 @@ export function registerReceipt(program: Command): void {
     .option('--jwks <file>', 'receipt public keys obtained apart from the file (`rampart receipt jwks`, or saved from https://<app plane>/.well-known/rampart-receipt-keys.json); required for a bare receipt, optional for a bundle (which carries its own)')
     .action(
       action(async (file: string, options: { jwks?: string }) => {
-        const [{ readFile, stat }, { RampartError }, proof] = await Promise.all([import('node:fs/promises'), import('../kernel/errors.ts'), import('../delivery/proof/index.ts')]);
+        const [{ readFile, stat }, { RampartError }, proof] = await Promise.all([import('node:fs/promises'), import('../kernel/errors.ts'), import('../delivery/proof/core/index.ts')]);
         const read = async (path: string, what: string): Promise<string> => {
           try {
             if ((await stat(path)).size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
@@ -61,7 +61,7 @@ export function registerReceipt(program: Command): void {
     .action(
       action(async () => {
         const config = await loadCliConfig(program.opts<GlobalOptions>());
-        const [{ openDatabase, prepareSchema }, { commandLogger }, { receiptJwks }] = await Promise.all([import('../storage/database.ts'), import('./logging.ts'), import('../delivery/proof/index.ts')]);
+        const [{ openDatabase, prepareSchema }, { commandLogger }, { receiptJwks }] = await Promise.all([import('../storage/database.ts'), import('./logging.ts'), import('../delivery/proof/core/index.ts')]);
         // Public keys only: no master key and no keyring are needed.
         const database = await openDatabase(config, commandLogger(config));
         try {

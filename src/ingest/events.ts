@@ -1,7 +1,7 @@
 import type { RampartConfig } from '../config/schema.ts';
 import { RampartError } from '../kernel/errors.ts';
 import type { EventInput } from '../stream/event-log.ts';
-import { telemetrySchema } from '../telemetry/schemas.ts';
+import { telemetrySchema } from '../telemetry/payload-schemas.ts';
 
 // What every ingest front end (HTTPS here, MQTT later) does to an event before
 // it may be appended: size, encoding, content type, properties and the hub's

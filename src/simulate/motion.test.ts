@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { telemetrySchema } from '../telemetry/schemas.ts';
+import { telemetrySchema } from '../telemetry/payload-schemas.ts';
 import { bearingDeg, destination, distanceM, SimulatedDrone, SimulatedTruck, xorshift, type FlightState } from './motion.ts';
 
 const DEPOT = { lat: 52.205, lon: 0.119 };

@@ -3,7 +3,7 @@
 // (a small xorshift generator: this is scenery, not security), so a run can be
 // replayed.
 
-import type { FLIGHT_STATES } from '../telemetry/schemas.ts';
+import type { FLIGHT_STATES } from '../telemetry/payload-schemas.ts';
 
 const EARTH_RADIUS_M = 6_371_000;
 

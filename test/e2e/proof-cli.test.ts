@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { createDelivery } from '../../src/delivery/delivery.ts';
-import { receiptStatus } from '../../src/delivery/proofs/receipt-status.ts';
+import { receiptStatus } from '../../src/delivery/proof/receipt-status.ts';
 import { newTrackingNumber } from '../../src/delivery/shipments/tracking-number.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';

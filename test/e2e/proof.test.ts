@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_PROOF_LIMITS, verifyProofBundle, verifyReceipt } from '../../src/delivery/proof/index.ts';
-import { jpegImage, pngClaiming, pngImage } from '../../src/delivery/proof/testing.ts';
+import { DEFAULT_PROOF_LIMITS, verifyProofBundle, verifyReceipt } from '../../src/delivery/proof/core/index.ts';
+import { jpegImage, pngClaiming, pngImage } from '../../src/delivery/proof/core/testing.ts';
 import { rawRequest, shipmentBody, squareArea } from '../support/delivery.ts';
 import { auditEntries, createSignedInUser, freshSignIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
 import { changeCharAt, proofSnapshot, submissionFor } from '../support/proofs.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/storage/database.ts';
-import { northOf, proofSubmission } from '../../src/delivery/proof/testing.ts';
-import type { ProofSubmission } from '../../src/delivery/proof/index.ts';
+import { northOf, proofSubmission } from '../../src/delivery/proof/core/testing.ts';
+import type { ProofSubmission } from '../../src/delivery/proof/core/index.ts';
 import { deliverySnapshot } from './delivery.ts';
 
 // Proof-of-delivery submissions for shipments made with the delivery

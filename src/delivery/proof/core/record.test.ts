@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalJson } from '../../kernel/canonical-json.ts';
+import { canonicalJson } from '../../../kernel/canonical-json.ts';
 import { distanceMeters } from './geo.ts';
 import { checkImage, decodeBase64Image } from './images.ts';
 import { DEFAULT_PROOF_LIMITS } from './limits.ts';

@@ -1,7 +1,7 @@
 import { canonicalJson } from '../../kernel/canonical-json.ts';
 import type { Db } from '../../storage/database.ts';
 import type { ShipmentStatus } from '../shipments/status.ts';
-import { receiptJwks, verifyReceipt, verifyRecordAgainstReceipt, type ReceiptClaims } from '../proof/index.ts';
+import { receiptJwks, verifyReceipt, verifyRecordAgainstReceipt, type ReceiptClaims } from './core/index.ts';
 import { findProofByReceipt, storedRecord } from './proofs.store.ts';
 
 // What the public receipt page (`/r/{receiptId}`) says. Without a receipt:

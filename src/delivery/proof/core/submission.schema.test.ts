@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hasCode } from '../../../test/support/errors.ts';
+import { hasCode } from '../../../../test/support/errors.ts';
 import { base64Length, DEFAULT_PROOF_LIMITS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, proofBodyLimitBytes } from './limits.ts';
 import { checkProofSubmission, type ProofSubmission } from './submission.schema.ts';
 import { proofSubmission, strokes } from './testing.ts';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { canonicalJson } from '../../kernel/canonical-json.ts';
+import { canonicalJson } from '../../../kernel/canonical-json.ts';
 import { distanceMeters, roundDistance, type LatLon } from './geo.ts';
 import type { CheckedImage } from './images.ts';
 import { PHOTO_TYPES, RELATIONSHIPS, StrokesSchema, type ProofSubmission } from './submission.schema.ts';

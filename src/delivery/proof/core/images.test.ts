@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { PNG } from 'pngjs';
-import { hasCode } from '../../../test/support/errors.ts';
+import { hasCode } from '../../../../test/support/errors.ts';
 import { checkImage, decodeBase64Image, sniffImageType, type ImageLimits } from './images.ts';
 import { jpegClaiming, jpegImage, pngClaiming, pngImage } from './testing.ts';
 

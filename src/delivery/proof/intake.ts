@@ -9,7 +9,7 @@ import { newId } from '../../kernel/ids.ts';
 import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
 import { auditDelivery, type DeliveryChange } from '../common.ts';
-import { checkProofSubmission, createProofOfDelivery, personalDataExpiresAt, pinMatches, proofFacts, type AcceptedProof, type ProofOfDelivery, type ProofSubmission } from '../proof/index.ts';
+import { checkProofSubmission, createProofOfDelivery, personalDataExpiresAt, pinMatches, proofFacts, type AcceptedProof, type ProofOfDelivery, type ProofSubmission } from './core/index.ts';
 import { markStopDelivered } from '../routes/index.ts';
 import type { ShipmentLifecycle } from '../shipments/lifecycle.ts';
 import type { ShipmentSummary } from '../shipments/shipments.store.ts';

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { Keyring } from '../../crypto/keyring.ts';
-import { newId } from '../../kernel/ids.ts';
+import type { Keyring } from '../../../crypto/keyring.ts';
+import { newId } from '../../../kernel/ids.ts';
 import { verifyProofJws, type JwsFailure } from './jws.ts';
 import { proofContentHash, type ProofRecord } from './record.ts';
 import { ReceiptKeys } from './receipt-keys.ts';

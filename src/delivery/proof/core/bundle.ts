@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CompactSign } from 'jose';
-import type { Keyring } from '../../crypto/keyring.ts';
-import type { Clock } from '../../kernel/clock.ts';
-import { canonicalJson } from '../../kernel/canonical-json.ts';
+import type { Keyring } from '../../../crypto/keyring.ts';
+import type { Clock } from '../../../kernel/clock.ts';
+import { canonicalJson } from '../../../kernel/canonical-json.ts';
 import { verifyProofJws, type JwsFailure } from './jws.ts';
 import { verifyRecordAgainstReceipt, type RecordFailure } from './record-check.ts';
 import type { ProofRecord } from './record.ts';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sqliteTarget, type OpenedDatabase } from '../../../test/support/databases.ts';
-import { hasCode } from '../../../test/support/errors.ts';
-import { masterKey } from '../../../test/support/keys.ts';
-import { Keyring } from '../../crypto/keyring.ts';
-import { ManualClock } from '../../kernel/clock.ts';
+import { sqliteTarget, type OpenedDatabase } from '../../../../test/support/databases.ts';
+import { hasCode } from '../../../../test/support/errors.ts';
+import { masterKey } from '../../../../test/support/keys.ts';
+import { Keyring } from '../../../crypto/keyring.ts';
+import { ManualClock } from '../../../kernel/clock.ts';
 import { DEFAULT_PROOF_LIMITS } from './limits.ts';
-import { createProofOfDelivery, pinMatches, type ProofOfDelivery } from './proof.service.ts';
+import { createProofOfDelivery, pinMatches, type ProofOfDelivery } from './accept.ts';
 import { verifyRecordAgainstReceipt } from './record-check.ts';
 import { verifyReceipt } from './receipt.ts';
 import { receiptJwks } from './receipt-keys.ts';

@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { canonicalJson } from '../../kernel/canonical-json.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { ProofImageTable, ProofTable, Tables } from '../../storage/tables.ts';
-import type { ImageRole, ProofFacts, ProofPersonalData, ProofRecord } from '../proof/index.ts';
+import type { ImageRole, ProofFacts, ProofPersonalData, ProofRecord } from './core/index.ts';
 
 // Stored proofs of delivery: rows, lookups and the record they hold. The
 // record is the facts column (canonical JSON) plus the personal part, which

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { ProblemSchema } from '../../http/problem.ts';
-import { MAX_JWS_LENGTH, PHOTO_TYPES, ProofFactsSchema, RELATIONSHIPS } from '../proof/index.ts';
+import { MAX_JWS_LENGTH, PHOTO_TYPES, ProofFactsSchema, RELATIONSHIPS } from './core/index.ts';
 import { ShipmentIdSchema, StatusSchema } from '../shipments/shipments.schema.ts';
 import { Errors } from '../schemas.ts';
 

@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { RampartError } from '../../kernel/errors.ts';
+import { RampartError } from '../../../kernel/errors.ts';
 import { base64Length, MAX_COORDINATE, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKE_TIME_MS, MAX_STROKES, type ProofLimits } from './limits.ts';
 
 // What the driver app POSTs as proof of delivery. Unknown fields are refused;

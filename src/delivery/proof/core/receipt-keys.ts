@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { PublicJwk } from '../../crypto/keyring.ts';
-import { RampartError } from '../../kernel/errors.ts';
-import type { Db } from '../../storage/database.ts';
+import type { PublicJwk } from '../../../crypto/keyring.ts';
+import { RampartError } from '../../../kernel/errors.ts';
+import type { Db } from '../../../storage/database.ts';
 
 // The public keys a receipt may be signed with: the keyring's `receipt`
 // purpose only, current and rotated out. A JWKS names no purpose, so the set

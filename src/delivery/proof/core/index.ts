@@ -68,5 +68,5 @@ export {
   type ProofBundle,
   type SignedProofBundle,
 } from './bundle.ts';
-export { createProofOfDelivery, pinMatches, type AcceptedProof, type ProofOfDelivery, type ProofOfDeliveryOptions } from './proof.service.ts';
+export { createProofOfDelivery, pinMatches, type AcceptedProof, type ProofOfDelivery, type ProofOfDeliveryOptions } from './accept.ts';
 export { MAX_JWS_LENGTH, type JwsFailure } from './jws.ts';

@@ -3,7 +3,7 @@ import type { PlaneApp } from '../../http/plane.ts';
 import { can, type Permission } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Delivery } from '../delivery.ts';
-import { proofBodyLimitBytes, proofSubmissionSchema } from '../proof/index.ts';
+import { proofBodyLimitBytes, proofSubmissionSchema } from './core/index.ts';
 import { changeOf } from '../schemas.ts';
 import { IdParams } from '../shipments/shipments.schema.ts';
 import { shipmentResource } from '../shipments/shipments.routes.ts';

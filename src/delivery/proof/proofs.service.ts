@@ -4,7 +4,7 @@ import { RampartError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { Db } from '../../storage/database.ts';
 import { auditDelivery, type DeliveryChange } from '../common.ts';
-import { exportProofBundle, receiptJwks, type ImageRole, type ImageType, type ProofFacts, type ProofPersonalData, type Relationship, type SignedProofBundle } from '../proof/index.ts';
+import { exportProofBundle, receiptJwks, type ImageRole, type ImageType, type ProofFacts, type ProofPersonalData, type Relationship, type SignedProofBundle } from './core/index.ts';
 import { imageRef, imagesOf, loadProof, personalRef, storedFacts, storedRecord, type ProofRow } from './proofs.store.ts';
 
 // Stored proofs after delivery: reading them (personal data decrypted after

@@ -1,4 +1,4 @@
-import type { RampartConfig } from '../../config/schema.ts';
+import type { RampartConfig } from '../../../config/schema.ts';
 
 // The configurable limits of a proof of delivery (`delivery.*`), plus the fixed
 // bounds of the signature's vector strokes.

@@ -1,5 +1,5 @@
 import type { RampartConfig } from '../../config/schema.ts';
-import { DEFAULT_PROOF_LIMITS, proofLimits, type ProofLimits, type SubmissionRules } from '../proof/index.ts';
+import { DEFAULT_PROOF_LIMITS, proofLimits, type ProofLimits, type SubmissionRules } from './core/index.ts';
 
 // What stored proofs of delivery take from the configuration.
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { inflateSync } from 'node:zlib';
-import { RampartError } from '../../kernel/errors.ts';
+import { RampartError } from '../../../kernel/errors.ts';
 
 // Images of a proof of delivery (the signature's PNG rendering, the doorstep
 // photo). The bytes decide what an image is, never the declared type; the

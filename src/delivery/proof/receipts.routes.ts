@@ -3,7 +3,7 @@ import type { PlaneApp } from '../../http/plane.ts';
 import { ProblemSchema } from '../../http/problem.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Delivery } from '../delivery.ts';
-import { MAX_JWS_LENGTH, receiptJwks } from '../proof/index.ts';
+import { MAX_JWS_LENGTH, receiptJwks } from './core/index.ts';
 import { SourceRateLimit } from '../tracking/rate-limit.ts';
 import { receiptStatus } from './receipt-status.ts';
 import { ReceiptBody, ReceiptIdParams, ReceiptQuery, ReceiptStatusSchema } from './proofs.schema.ts';

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../kernel/canonical-json.ts';
+import { canonicalJson } from '../../../kernel/canonical-json.ts';
 import { personalCommitment, proofContentHash, proofRecordProblem, type ProofRecord } from './record.ts';
 import { receiptClaims, type ReceiptClaims } from './receipt.ts';
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Keyring } from '../../crypto/keyring.ts';
-import type { Clock } from '../../kernel/clock.ts';
+import type { Keyring } from '../../../crypto/keyring.ts';
+import type { Clock } from '../../../kernel/clock.ts';
 import { checkImage, decodeBase64Image, type CheckedImage } from './images.ts';
 import type { ProofLimits } from './limits.ts';
 import { buildProofRecord, type ProofContext, type ProofRecord } from './record.ts';
