@@ -81,3 +81,14 @@ export async function appendAudit(trx: Kysely<Tables>, event: AuditEvent, clock:
   await trx.updateTable('audit_head').set({ seq: fields.seq, hash }).where('id', '=', 1).execute();
   return { seq: fields.seq, id: fields.id, hash };
 }
+
+/** Who makes a change and where the request came from: what every audited write carries. */
+export interface AuditedChange {
+  readonly actor: AuditActor;
+  readonly context?: AuditContext;
+}
+
+/** Appends the entry for one change, in the caller's transaction (see appendAudit). */
+export function recordChange(trx: Kysely<Tables>, clock: Clock, change: AuditedChange, action: string, target: { readonly type: string; readonly id: string }, details: Readonly<Record<string, JsonValue>> = {}, outcome: AuditOutcome = 'success'): Promise<AppendedEntry> {
+  return appendAudit(trx, { action, outcome, actor: change.actor, target, ...(change.context === undefined ? {} : { context: change.context }), details }, clock);
+}

@@ -8,7 +8,7 @@ import { createPlane, type Plane } from '../http/plane.ts';
 import { testConfig } from '../../test/support/config.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../test/support/databases.ts';
 import { registerAuditRoutes } from './audit.routes.ts';
-import { appendEvents } from './testing.ts';
+import { appendEvents } from '../../test/support/audit.ts';
 
 interface Page {
   items: Array<{ seq: number; action: string; details: Record<string, unknown>; actor: { id: string | null } }>;

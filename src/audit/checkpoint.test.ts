@@ -7,7 +7,7 @@ import { createMemoryLogger } from '../kernel/logger.ts';
 import { sqliteTarget } from '../../test/support/databases.ts';
 import { masterKey } from '../../test/support/keys.ts';
 import { AuditCheckpointer } from './checkpoint.ts';
-import { appendEvents } from './testing.ts';
+import { appendEvents } from '../../test/support/audit.ts';
 
 // The background timer; the conditions themselves are in test/contract/audit.test.ts.
 

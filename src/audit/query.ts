@@ -1,5 +1,6 @@
 import { RampartError } from '../kernel/errors.ts';
 import type { Db } from '../storage/database.ts';
+import { decodeCursor, encodeCursor } from '../storage/listing.ts';
 import type { AuditEntryTable, AuditOutcome } from '../storage/tables.ts';
 
 // Reading the trail for people: filters, newest first, keyset pagination on seq
@@ -45,25 +46,12 @@ export interface AuditPage {
   readonly nextCursor: string | null;
 }
 
-const CURSOR_VERSION = 1;
-
-export function encodeCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, before: seq })).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  const refuse = () => new RampartError('request.invalid', 'audit cursor is not one this server issued', { publicDetail: 'cursor is invalid; use the nextCursor of a previous page' });
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw refuse();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw refuse();
-  }
-  const fields = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  const before = fields['before'];
-  if (fields['v'] !== CURSOR_VERSION || typeof before !== 'number' || !Number.isSafeInteger(before) || before < 1) throw refuse();
-  return before;
+/** The sequence number a page cursor carries: the next page holds the entries before it. */
+function beforeSeq(cursor: string): number {
+  return decodeCursor(cursor, ([before, ...rest]) => (typeof before === 'number' && rest.length === 0 && Number.isSafeInteger(before) && before >= 1 ? before : undefined), {
+    message: 'audit cursor is not one this server issued',
+    detail: 'cursor is invalid; use the nextCursor of a previous page',
+  });
 }
 
 function parseDetails(details: string): AuditDetails {
@@ -99,7 +87,7 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditPage> 
   if (query.from !== undefined && query.to !== undefined && query.from.getTime() > query.to.getTime()) {
     throw new RampartError('request.invalid', 'audit query has from after to', { publicDetail: '"from" must not be later than "to"' });
   }
-  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const before = query.cursor === undefined ? undefined : beforeSeq(query.cursor);
   let select = db.selectFrom('audit_entries').selectAll();
   if (query.actor !== undefined) select = select.where('actor_id', '=', query.actor);
   if (query.action !== undefined) select = select.where('action', '=', query.action);
@@ -111,5 +99,5 @@ export async function queryAudit(db: Db, query: AuditQuery): Promise<AuditPage> 
   const rows = await select.orderBy('seq', 'desc').limit(limit + 1).execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(presentEntry), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.seq) : null };
+  return { items: page.map(presentEntry), nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.seq]) : null };
 }

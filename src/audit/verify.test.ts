@@ -8,7 +8,7 @@ import { hasCode } from '../../test/support/errors.ts';
 import { checkpointPayload } from './chain.ts';
 import { exportAuditTrail } from './export.ts';
 import { CheckpointKeys } from './signatures.ts';
-import { appendEvents, deleteEntry, shiftSeqs, swapEntries, tamperField } from './testing.ts';
+import { appendEvents, deleteEntry, shiftSeqs, swapEntries, tamperField } from '../../test/support/audit.ts';
 import { verifyAuditExport, verifyAuditTrail, type AuditVerificationReport } from './verify.ts';
 
 // The cases the contract suite does not repeat on both databases: tamperings

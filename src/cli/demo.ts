@@ -39,9 +39,10 @@ export function registerDemo(program: Command): void {
     .action(
       action(async () => {
         const config = await loadCliConfig(program.opts<GlobalOptions>());
-        const [{ openForMaintenance }, { createDelivery }, { createRoutes }, { webhookSink }, { DeviceRegistry }, { Sessions }, { systemClock }, { seedDemo, alreadySeeded }, { phasedProgress }] = await Promise.all([
+        const [{ openForMaintenance }, { createDelivery }, { proofSettings }, { createRoutes }, { webhookSink }, { DeviceRegistry }, { Sessions }, { systemClock }, { seedDemo, alreadySeeded }, { phasedProgress }] = await Promise.all([
           import('./maintenance.ts'),
           import('../delivery/delivery.ts'),
+          import('../delivery/proof/settings.ts'),
           import('../delivery/routes/index.ts'),
           import('../delivery/webhooks/index.ts'),
           import('../devices/registry.ts'),
@@ -54,7 +55,7 @@ export function registerDemo(program: Command): void {
         try {
           const db = database.db;
           const progress = phasedProgress({ depots: 'depots', devices: 'devices', fleet: 'fleet', accounts: 'accounts', shipments: 'shipments', routes: 'routes' });
-          const delivery = createDelivery({ db, keyring, clock: systemClock, eventSinks: [webhookSink] });
+          const delivery = createDelivery({ db, keyring, clock: systemClock, eventSinks: [webhookSink], proof: proofSettings(config) });
           let report: DemoSeedReport;
           try {
             report = await seedDemo({

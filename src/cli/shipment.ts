@@ -30,16 +30,17 @@ function parseCoordinate(limit: number): (text: string) => number {
 
 async function withDelivery<T>(program: Command, body: (delivery: Delivery, actor: Awaited<ReturnType<typeof cliActor>>) => Promise<T>): Promise<T> {
   const config = await loadCliConfig(program.opts<GlobalOptions>());
-  const [{ openForMaintenance }, { createDelivery }, { webhookSink }, { systemClock }] = await Promise.all([
+  const [{ openForMaintenance }, { createDelivery }, { proofSettings }, { webhookSink }, { systemClock }] = await Promise.all([
     import('./maintenance.ts'),
     import('../delivery/delivery.ts'),
+    import('../delivery/proof/settings.ts'),
     import('../delivery/webhooks/index.ts'),
     import('../kernel/clock.ts'),
   ]);
   const { database, keyring } = await openForMaintenance(config);
   try {
     // The server's event sink: a shipment created from the shell queues its webhooks like one created through the API.
-    return await body(createDelivery({ db: database.db, keyring, clock: systemClock, eventSinks: [webhookSink] }), await cliActor());
+    return await body(createDelivery({ db: database.db, keyring, clock: systemClock, eventSinks: [webhookSink], proof: proofSettings(config) }), await cliActor());
   } finally {
     await database.close();
   }

@@ -151,6 +151,16 @@ describe('SAS tokens', () => {
     assert.equal(refusal(`SharedAccessSignature ${[skn, se, sig, sr2].join('&')}`, key), undefined, 'fields in another order are still one token');
   });
 
+  test('a token without skn is malformed where the key name is required (Event Hubs), and parses where it is not (IoT Hub devices)', async () => {
+    const key = deviceKey();
+    const withoutKeyName = await referenceToken({ uri: `fleet.example.net/devices/d1`, key, expiry: NOW + 60, encoding: 'base64' });
+    assert.doesNotMatch(withoutKeyName, /skn=/);
+    assert.throws(() => parseSasToken(withoutKeyName, { requireKeyName: true }), (error: unknown) => error instanceof SasTokenMalformedError && /skn is required/.test(error.message));
+    assert.equal(parseSasToken(withoutKeyName).keyName, undefined);
+    assert.equal(parseSasToken(withoutKeyName, { requireKeyName: false }).keyName, undefined);
+    assert.equal(parseSasToken(await reference({ key }), { requireKeyName: true }).keyName, 'primary');
+  });
+
   test('coverage by whole segments', () => {
     const table: Array<[string, string, boolean]> = [
       ['https://fleet.example.net/hub/publishers/d1', 'hub/publishers/d1', true],

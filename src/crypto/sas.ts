@@ -93,12 +93,20 @@ function decode(value: string, field: string): string {
   }
 }
 
+export interface ParseSasOptions {
+  /**
+   * The token must name its key (`skn`), as Event Hubs tokens do. IoT Hub's
+   * device-scoped tokens carry none, so this is false (the default) for them.
+   */
+  readonly requireKeyName?: boolean;
+}
+
 /**
- * Strict: the prefix, then `sr`, `sig`, `se` and optionally `skn`, each exactly
- * once and non-empty, in any order (signers differ), nothing else. Throws
- * SasTokenMalformedError.
+ * Strict: the prefix, then `sr`, `sig`, `se` and optionally `skn` (required
+ * with `requireKeyName`), each exactly once and non-empty, in any order
+ * (signers differ), nothing else. Throws SasTokenMalformedError.
  */
-export function parseSasToken(text: string): ParsedSasToken {
+export function parseSasToken(text: string, options: ParseSasOptions = {}): ParsedSasToken {
   if (typeof text !== 'string' || text.length > MAX_SAS_TOKEN_LENGTH) throw new SasTokenMalformedError('missing or too long');
   if (!text.startsWith(SAS_PREFIX)) throw new SasTokenMalformedError('not a SharedAccessSignature');
   const fields = new Map<string, string>();
@@ -122,6 +130,7 @@ export function parseSasToken(text: string): ParsedSasToken {
   if (!EXPIRY_PATTERN.test(se)) throw new SasTokenMalformedError('se is not Unix seconds');
   const signature = decode(sig, 'sig');
   if (!SIGNATURE_PATTERN.test(signature)) throw new SasTokenMalformedError('sig is not a base64 HMAC-SHA256');
+  if (skn === undefined && options.requireKeyName === true) throw new SasTokenMalformedError('skn is required: name the key that signed the token');
   if (skn !== undefined && !KEY_NAME_PATTERN.test(skn)) throw new SasTokenMalformedError('skn is not a key name');
   return { resource, signedResource: sr, signature: Buffer.from(signature, 'base64'), expiresAt: Number(se), signedExpiry: se, keyName: skn };
 }

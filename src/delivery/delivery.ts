@@ -5,7 +5,7 @@ import { DepotRegistry } from './depots/depots.service.ts';
 import { FleetRegistry } from './fleet/fleet.service.ts';
 import { ProofIntake } from './proof/intake.ts';
 import { ProofArchive } from './proof/proofs.service.ts';
-import { DEFAULT_PROOF_SETTINGS, type ProofSettings } from './proof/settings.ts';
+import type { ProofSettings } from './proof/settings.ts';
 import type { ShipmentEventSink } from './shipments/events.ts';
 import { ShipmentLifecycle } from './shipments/lifecycle.ts';
 import type { EtaSource } from './shipments/shipments.query.ts';
@@ -24,8 +24,8 @@ export interface DeliveryOptions {
   readonly eventSinks?: readonly ShipmentEventSink[];
   /** ETA for the tracking page; none until routes exist. */
   readonly etaFor?: EtaSource;
-  /** Proof-of-delivery limits, receipt issuer and retention (proofSettings(config)); the defaults when absent. */
-  readonly proof?: ProofSettings;
+  /** Proof-of-delivery limits, receipt issuer and retention: proofSettings(config), so the loaded configuration decides them. */
+  readonly proof: ProofSettings;
 }
 
 export interface Delivery {
@@ -41,9 +41,8 @@ export interface Delivery {
 }
 
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const { db, keyring, clock } = options;
+  const { db, keyring, clock, proof } = options;
   const lifecycle = new ShipmentLifecycle({ clock, keyring, sinks: options.eventSinks ?? [] });
-  const proof = options.proof ?? DEFAULT_PROOF_SETTINGS;
   return {
     db,
     keyring,

@@ -2,7 +2,8 @@ import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import { ProblemSchema } from '../http/problem.ts';
 import { auditActor, auditContext } from '../identity/access.ts';
-import { DEPOT_ID_PATTERN, MAX_NAME_LENGTH, UNIT_ID_PATTERN, type DeliveryChange } from './common.ts';
+import { DEPOT_ID_PATTERN, MAX_NAME_LENGTH, UNIT_ID_PATTERN } from './checks.ts';
+import type { AuditedChange } from '../audit/append.ts';
 import { MAX_RING_POSITIONS, MAX_RINGS } from './depots/service-area.ts';
 
 // TypeBox pieces the delivery routes share. Every object rejects unknown properties.
@@ -29,7 +30,7 @@ export const ServiceAreaSchema = Type.Object(
   { additionalProperties: false, description: 'GeoJSON Polygon: [longitude, latitude] positions; the outer ring, then holes; each ring closed.' },
 );
 
-export function changeOf(request: FastifyRequest): DeliveryChange {
+export function changeOf(request: FastifyRequest): AuditedChange {
   return { actor: auditActor(request.actor), context: auditContext(request) };
 }
 

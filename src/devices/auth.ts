@@ -37,9 +37,10 @@ export interface DeviceAuthenticator {
    * (MQTT), without host. The token's `sr` must name a configured host and a
    * path that covers `resource` by whole segments. Throws
    * RampartError('device.unauthorized') carrying an AuthFailureReason in
-   * `reason` (see DeviceAuthError).
+   * `reason` (see DeviceAuthError). With `requireKeyName` (the Event Hubs
+   * form), a token without `skn` is refused as malformed.
    */
-  verifySas(token: string, resource: string, options: { readonly deviceId: string; readonly keyEncodings: readonly KeyEncoding[] }): Promise<AuthenticatedDevice>;
+  verifySas(token: string, resource: string, options: { readonly deviceId: string; readonly keyEncodings: readonly KeyEncoding[]; readonly requireKeyName?: boolean }): Promise<AuthenticatedDevice>;
   /** A TLS client certificate's SHA-256 thumbprint (lower-case hex) registered to `deviceId`. */
   verifyCertificate(deviceId: string, thumbprint: string, notAfter: number): Promise<AuthenticatedDevice>;
   /** Still allowed? (device enabled, same or compatible revision, not expired). Cheap: answered from memory. */

@@ -42,7 +42,7 @@ interface HeldDevice {
   /** HMAC keys built once per key and encoding (never the verification results). */
   readonly keys: Readonly<Record<KeyName, Readonly<Record<KeyEncoding, KeyObject>>>>;
   readonly thumbprints: ReadonlySet<string>;
-  /** Tokens that verified at this revision: `<resource>\n<encodings>\n<token>` → what they proved. */
+  /** Tokens that verified at this revision: `<resource>\n<encodings>\n<skn required>\n<token>` → what they proved. */
   readonly verified: Map<string, { readonly credential: KeyName; readonly expiresAt: number }>;
   /**
    * The revision from which each credential (and the enabled state) has been
@@ -191,9 +191,9 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
     recheck(id).catch((error: unknown) => logger.warn({ err: error, device: id }, 'device re-check failed; the poll will retry'));
   });
 
-  function parse(token: string): ParsedSasToken {
+  function parse(token: string, requireKeyName: boolean): ParsedSasToken {
     try {
-      return parseSasToken(token);
+      return parseSasToken(token, { requireKeyName });
     } catch (error) {
       if (error instanceof SasTokenMalformedError) throw new DeviceAuthError('malformed', error.message);
       throw error;
@@ -207,15 +207,17 @@ export function createDeviceAuthenticator(options: DeviceAuthenticatorOptions): 
   }
 
   return {
-    async verifySas(token: string, resource: string, request: { readonly deviceId: string; readonly keyEncodings: readonly KeyEncoding[] }): Promise<AuthenticatedDevice> {
+    async verifySas(token: string, resource: string, request: { readonly deviceId: string; readonly keyEncodings: readonly KeyEncoding[]; readonly requireKeyName?: boolean }): Promise<AuthenticatedDevice> {
+      const requireKeyName = request.requireKeyName === true;
       const remembered = held.get(request.deviceId);
-      const memo = `${resource}\n${request.keyEncodings.join(',')}\n${token}`;
+      // What the token was checked under is part of the key: a token remembered without the skn requirement proves nothing with it.
+      const memo = `${resource}\n${request.keyEncodings.join(',')}\n${requireKeyName ? 'skn' : ''}\n${token}`;
       const hit = remembered?.enabled === true ? remembered.verified.get(memo) : undefined;
       if (remembered !== undefined && hit !== undefined) {
         if (hit.expiresAt > nowSeconds()) return { id: remembered.id, kind: remembered.kind, depot: remembered.depot, credential: hit.credential, expiresAt: hit.expiresAt, revision: remembered.revision };
         remembered.verified.delete(memo);
       }
-      const parsed = parse(token);
+      const parsed = parse(token, requireKeyName);
       const refusal = checkSasClaims(parsed, { requestedPath: resource, allowedHosts: config.sasHosts, nowSeconds: nowSeconds(), maxLifetimeSeconds: config.maxTokenLifetimeSeconds });
       if (refusal !== undefined) throw new DeviceAuthError(refusal, `token for ${parsed.resource.slice(0, 200)} refused for ${resource.slice(0, 200)}`);
       const device = await lookup(request.deviceId);

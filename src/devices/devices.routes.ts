@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { PlaneApp } from '../http/plane.ts';
 import { ProblemSchema } from '../http/problem.ts';
 import { auditActor, auditContext } from '../identity/access.ts';
-import { can } from '../identity/rbac.ts';
+import { can, listScope } from '../identity/rbac.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import { DEPOT_PATTERN, DEVICE_ID_PATTERN, DEVICE_KINDS, DEVICE_STATUSES, KEY_NAMES, MAX_NAME_LENGTH, MAX_THUMBPRINTS, THUMBPRINT_PATTERN, type DeviceChange, type DeviceRegistry, type DeviceView } from './registry.ts';
@@ -73,8 +73,7 @@ export function registerDeviceRoutes(app: PlaneApp, deps: DeviceRouteDeps): void
       },
     },
     async (request) => {
-      const actor = request.actor;
-      const depots = actor?.kind === 'account' && actor.role === 'dispatcher' && actor.depots !== null ? actor.depots : undefined;
+      const { depots } = listScope(request.actor, 'device');
       const q = request.query;
       return registry.list({
         limit: q.limit,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { appendAudit, type AuditActor, type AuditContext, type JsonValue } from '../audit/append.ts';
+import { recordChange, type AuditedChange, type JsonValue } from '../audit/append.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
@@ -30,10 +30,7 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 export type KeyName = (typeof KEY_NAMES)[number];
 
-export interface DeviceChange {
-  readonly actor: AuditActor;
-  readonly context?: AuditContext;
-}
+export type DeviceChange = AuditedChange;
 
 export interface DeviceView {
   readonly id: string;
@@ -165,7 +162,7 @@ export class DeviceRegistry {
   }
 
   #audit(trx: Kysely<Tables>, change: DeviceChange, action: string, id: string, details: Record<string, JsonValue> = {}) {
-    return appendAudit(trx, { action, outcome: 'success', actor: change.actor, target: { type: 'device', id }, ...(change.context === undefined ? {} : { context: change.context }), details }, this.#clock);
+    return recordChange(trx, this.#clock, change, action, { type: 'device', id }, details);
   }
 
   async #load(trx: Kysely<Tables>, id: string): Promise<ViewRow> {

@@ -1,24 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { createSecureContext } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PlaneConfig, PlaneName } from '../config/schema.ts';
 import { lazyChild, type Logger } from '../kernel/logger.ts';
-import { ConfigError, RampartError } from '../kernel/errors.ts';
+import { RampartError } from '../kernel/errors.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { createAddressMatcher } from './cidr.ts';
+import { listenFailed, loadTlsMaterial } from './listen.ts';
 import { PROBLEM_CONTENT_TYPE, problemFor, toProblem } from './problem.ts';
-
-const LISTEN_FAILURES: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'another process already uses this port',
-  EADDRNOTAVAIL: 'this machine has no such address',
-  EACCES: 'ports below 1024 need privileges Rampart should not have',
-};
 
 export type PlaneApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
 
@@ -52,17 +45,6 @@ export interface Plane {
   readonly draining: boolean;
 }
 
-function loadTls(name: PlaneName, tls: NonNullable<PlaneConfig['tls']>): { cert: Buffer; key: Buffer } {
-  try {
-    const material = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
-    // Parse now, so a bad file is a start-up error naming the option rather than a failed handshake later.
-    createSecureContext(material);
-    return material;
-  } catch (error) {
-    throw new ConfigError('config.invalid', [`planes.${name}.tls: cannot use ${tls.certFile} and ${tls.keyFile}: ${(error as Error).message}`], { cause: error });
-  }
-}
-
 function buildServer(name: PlaneName, config: PlaneConfig, clientCa: Buffer | undefined, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const timeouts = config.timeouts;
   const options = {
@@ -75,7 +57,7 @@ function buildServer(name: PlaneName, config: PlaneConfig, clientCa: Buffer | un
   };
   const server = config.tls === undefined
     ? createHttpServer(options, handler)
-    : createHttpsServer({ ...options, ...loadTls(name, config.tls), minVersion: config.tls.minVersion, ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler);
+    : createHttpsServer({ ...options, ...loadTlsMaterial(`planes.${name}.tls`, config.tls), minVersion: config.tls.minVersion, ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }) }, handler);
   server.setTimeout(timeouts.idleMs);
   return server;
 }
@@ -182,9 +164,7 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
       try {
         await app.listen({ host: config.host, port: config.port });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? 'error';
-        const reason = LISTEN_FAILURES[code] ?? (error as Error).message;
-        throw new RampartError('lifecycle.listen_failed', `planes.${name}: cannot listen on ${config.host}:${config.port}: ${reason} (${code}); change planes.${name}.host or planes.${name}.port`, { cause: error });
+        throw listenFailed(`planes.${name}`, config.host, config.port, error);
       }
       const address = app.server.address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

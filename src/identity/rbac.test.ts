@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { renderPermissionsDoc } from './permissions-doc.ts';
-import { can, canSeeAccount, PERMISSIONS, ROLES, STEP_UP, type AccountActor, type Role, type ServiceActor } from './rbac.ts';
+import { can, canSeeAccount, listScope, PERMISSIONS, ROLES, scopeFor, STEP_UP, type AccountActor, type Role, type ServiceActor } from './rbac.ts';
 
 const actor = (role: Role, id = `acct_${role}`, depots: string[] | null = null): AccountActor => ({ kind: 'account', id, username: role, role, depots, sessionId: 'sess_1', authMethod: 'password+totp', mfaAt: null });
 
@@ -46,5 +46,44 @@ describe('can(actor, action, resource)', () => {
 
   test('docs/PERMISSIONS.md matches the model (run `npm run docs` after changing it)', () => {
     assert.equal(readFileSync(new URL('../../docs/PERMISSIONS.md', import.meta.url), 'utf8'), renderPermissionsDoc());
+  });
+});
+
+describe('scopeFor(actor, type): what a list shows', () => {
+  test('denies by default: no actor, or a role without the read permission, lists nothing', () => {
+    assert.equal(scopeFor(undefined, 'shipment'), 'none');
+    assert.equal(scopeFor(actor('auditor'), 'device'), 'none');
+    assert.equal(scopeFor(actor('driver'), 'route', 'route.manage'), 'none', 'the action asked for is the one checked');
+    assert.throws(() => listScope(actor('auditor'), 'device'), (error: { code?: string }) => error.code === 'access.denied');
+  });
+
+  test('a driver lists only what they own, and nothing of types no account owns', () => {
+    const driver = actor('driver', 'acct_d1');
+    assert.deepEqual(scopeFor(driver, 'shipment'), { ownerId: 'acct_d1' });
+    assert.deepEqual(scopeFor(driver, 'route'), { ownerId: 'acct_d1' });
+    assert.equal(scopeFor(driver, 'depot'), 'none', 'no depot.read');
+    assert.equal(scopeFor(driver, 'device', 'route.read'), 'none', 'even with a permission they hold, no device is theirs');
+  });
+
+  test('a dispatcher limited to depots lists those depots; an unlimited one and an administrator list everything', () => {
+    assert.deepEqual(scopeFor(actor('dispatcher', 'acct_x', ['north']), 'shipment'), { depots: ['north'] });
+    assert.deepEqual(scopeFor(actor('dispatcher', 'acct_x', ['north']), 'device'), { depots: ['north'] });
+    assert.deepEqual(scopeFor(actor('dispatcher', 'acct_x', []), 'vehicle'), { depots: [] }, 'an empty scope sees no depot');
+    assert.deepEqual(scopeFor(actor('dispatcher'), 'route'), {});
+    assert.deepEqual(scopeFor(actor('admin'), 'device'), {});
+    assert.deepEqual(scopeFor(actor('auditor'), 'depot'), {});
+  });
+
+  test('a list scope agrees with can() on each object it lets through', () => {
+    const limited = actor('dispatcher', 'acct_x', ['north']);
+    const scope = scopeFor(limited, 'shipment');
+    assert.ok(scope !== 'none' && scope.depots !== undefined);
+    for (const depotId of ['north', 'south']) assert.equal(scope.depots.includes(depotId), can(limited, 'shipment.read', { type: 'shipment', depotId }), depotId);
+  });
+
+  test('a service principal lists what its scopes grant, unfiltered', () => {
+    const service: ServiceActor = { kind: 'service', id: 'sp_1', name: 'bi', scopes: ['device.read'], tokenId: 'jti' };
+    assert.deepEqual(scopeFor(service, 'device'), {});
+    assert.equal(scopeFor(service, 'shipment'), 'none');
   });
 });

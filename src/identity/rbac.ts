@@ -1,7 +1,11 @@
 // The permission model, in one place. Deny by default: an action is allowed
 // only when the actor's role grants it AND the object-level rule for the
-// resource (ownership, depot scope) holds. Routes declare the action they need
-// (`config.access`); `test/e2e/permissions.test.ts` fails if any route does not.
+// resource (ownership, depot scope) holds. `can` decides for one object,
+// `scopeFor` turns the same rules into the filter a list applies. Routes
+// declare the action they need (`config.access`); `test/e2e/permissions.test.ts`
+// fails if any route does not.
+
+import { RampartError } from '../kernel/errors.ts';
 
 export const ROLES = ['admin', 'dispatcher', 'driver', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -106,4 +110,43 @@ export function can(actor: Actor | undefined, action: Permission, resource?: Res
 export function canSeeAccount(actor: Actor | undefined, accountId: string): boolean {
   if (actor?.kind !== 'account') return false;
   return actor.id === accountId || can(actor, 'user.read');
+}
+
+/**
+ * Types that are listed, with the permission a list needs and whether their
+ * objects belong to an account (then a driver lists their own, as `can` lets
+ * them see their own); a driver lists nothing of the others.
+ */
+const LISTED = {
+  device: { read: 'device.read', owned: false },
+  depot: { read: 'depot.read', owned: false },
+  vehicle: { read: 'fleet.read', owned: false },
+  drone: { read: 'fleet.read', owned: false },
+  driver: { read: 'fleet.read', owned: false },
+  shipment: { read: 'shipment.read', owned: true },
+  route: { read: 'route.read', owned: true },
+} as const satisfies Record<string, { read: Permission; owned: boolean }>;
+export type ListedType = keyof typeof LISTED;
+
+/** What a list shows the actor: only these depots' objects, only the objects this account owns; `{}`: everything. */
+export interface ListScope {
+  readonly depots?: readonly string[];
+  readonly ownerId?: string;
+}
+
+/** The list scope of `actor` for `type` (read with `action`, by default the type's read permission); `none`: the list is refused. */
+export function scopeFor(actor: Actor | undefined, type: ListedType, action: Permission = LISTED[type].read): ListScope | 'none' {
+  if (actor === undefined || !can(actor, action)) return 'none';
+  if (actor.kind === 'service') return {};
+  // The object-level rules of `can`, as filters.
+  if (actor.role === 'driver') return LISTED[type].owned ? { ownerId: actor.id } : 'none';
+  if (actor.role === 'dispatcher' && actor.depots !== null) return { depots: actor.depots };
+  return {};
+}
+
+/** `scopeFor`, refusing (`access.denied`) when the actor may list none of it. */
+export function listScope(actor: Actor | undefined, type: ListedType, action?: Permission): ListScope {
+  const scope = scopeFor(actor, type, action);
+  if (scope === 'none') throw new RampartError('access.denied', `${type} list refused`);
+  return scope;
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { appendAudit, type AuditActor, type AuditContext } from '../audit/append.ts';
+import { recordChange, type AuditedChange } from '../audit/append.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import { newId } from '../kernel/ids.ts';
@@ -24,10 +24,7 @@ export interface UserDeps {
   readonly setupCodeTtlHours: number;
 }
 
-export interface Change {
-  readonly actor: AuditActor;
-  readonly context?: AuditContext;
-}
+export type Change = AuditedChange;
 
 export interface UserView {
   readonly id: string;
@@ -104,8 +101,9 @@ async function refuseLastAdmin(trx: Kysely<Tables>, row: UserRow, what: string):
   }
 }
 
+/** The audit entry of a change to one account. */
 function audit(trx: Kysely<Tables>, deps: UserDeps, change: Change, action: string, target: string, details: Record<string, string | number | boolean | null | string[]> = {}) {
-  return appendAudit(trx, { action, outcome: 'success', actor: change.actor, target: { type: 'account', id: target }, ...(change.context === undefined ? {} : { context: change.context }), details }, deps.clock);
+  return recordChange(trx, deps.clock, change, action, { type: 'account', id: target }, details);
 }
 
 /** Creates an account awaiting setup; returns its one-time setup code (shown once). */
@@ -203,7 +201,7 @@ export async function revokeSessions(deps: UserDeps, change: Change, accountId: 
       if (owned === undefined) throw new RampartError('route.not_found', `no live session ${sessionId} for ${accountId}`);
       ended = (await deps.sessions.end(trx, sessionId, 'revoked')) ? 1 : 0;
     }
-    await appendAudit(trx, { action: 'session.revoke', outcome: 'success', actor: change.actor, target: sessionId === undefined ? { type: 'account', id: accountId } : { type: 'session', id: sessionId }, ...(change.context === undefined ? {} : { context: change.context }), details: { account: accountId, ended } }, deps.clock);
+    await recordChange(trx, deps.clock, change, 'session.revoke', sessionId === undefined ? { type: 'account', id: accountId } : { type: 'session', id: sessionId }, { account: accountId, ended });
     return ended;
   });
 }

@@ -276,7 +276,7 @@ export const errorCatalog = {
   'identity.invalid_state': {
     status: 409,
     title: 'Not possible in the current state',
-    description: 'The account or session is not in a state that allows this (for example, enrolling a second factor that is already enrolled, or disabling the last active administrator).',
+    description: 'The account, service principal or session is not in a state that allows this (for example, enrolling a second factor that is already enrolled, disabling the last active administrator, or issuing a token to a disabled service principal).',
   },
   'identity.password_disabled': {
     status: 409,
@@ -348,6 +348,11 @@ export const errorCatalog = {
     title: 'Not allowed for this device',
     description: 'Publisher policy: a device sends only as itself, only to hubs its token names, and only with its own id as partition key.',
   },
+  'device.disabled': {
+    status: 409,
+    title: 'Device disabled',
+    description: 'The device is disabled, so it cannot be used here (for example, by the fleet simulator). Enable it (`rampart device enable <id>`) or leave it out.',
+  },
   'webhook.not_found': {
     status: 404,
     title: 'Webhook endpoint not found',
@@ -362,6 +367,16 @@ export const errorCatalog = {
     status: 400,
     title: 'Webhook URL refused',
     description: 'The URL is not an absolute `https://` URL, carries a user name or password, or targets an address webhooks may not reach (loopback, private, CGNAT, link-local and cloud metadata, unique-local, multicast, unspecified, reserved) that is not listed in `webhooks.allowPrivateCidrs`. Plain `http://` is allowed only to allow-listed addresses. `detail` says which rule.',
+  },
+  'webhook.host_unresolvable': {
+    status: 502,
+    title: 'Webhook host does not resolve',
+    description: 'The endpoint\'s host name did not resolve, or resolved to no addresses. The delivery attempt fails and is retried with backoff; check the URL\'s host name and its DNS records.',
+  },
+  'webhook.secret_invalid': {
+    status: 500,
+    title: 'Webhook signing secret invalid',
+    description: 'An endpoint\'s signing secret is not `whsec_` followed by 24 to 64 bytes of base64, so its deliveries cannot be signed. Rotate the endpoint\'s secret (`POST /api/v1/webhooks/<id>/rotate-secret`).',
   },
   'webhook.delivery_pending': {
     status: 409,

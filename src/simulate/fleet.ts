@@ -4,7 +4,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { DeviceRegistry } from '../devices/registry.ts';
 import { issueDeviceToken } from '../devices/tokens.ts';
 import { systemClock } from '../kernel/clock.ts';
-import { isRampartError } from '../kernel/errors.ts';
+import { isRampartError, RampartError } from '../kernel/errors.ts';
 import type { Database } from '../storage/database.ts';
 import type { SimulatedDevice } from './run.ts';
 
@@ -36,7 +36,7 @@ export async function prepareSimulatedFleet(options: {
   for (const { id, kind } of wanted) {
     try {
       const existing = await registry.get(id);
-      if (existing.status === 'disabled') throw new Error(`simulated device ${id} is disabled; enable it (rampart device enable ${id}) or remove it from the run`);
+      if (existing.status === 'disabled') throw new RampartError('device.disabled', `simulated device ${id} is disabled; enable it (rampart device enable ${id}) or remove it from the run`);
     } catch (error) {
       if (!isRampartError(error) || error.code !== 'device.not_found') throw error;
       await registry.add({ id, kind, name: `Simulated ${kind} ${id.slice(-3)}`, depot: 'sim-depot' }, change);

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { telemetrySchema } from '../telemetry/payload-schemas.ts';
-import { bearingDeg, destination, distanceM, SimulatedDrone, SimulatedTruck, xorshift, type FlightState } from './motion.ts';
+import { distanceMetres } from '../kernel/geo.ts';
+import { bearingDeg, destination, SimulatedDrone, SimulatedTruck, xorshift, type FlightState } from './motion.ts';
 
 const DEPOT = { lat: 52.205, lon: 0.119 };
 
 describe('simulated motion', () => {
   test('great-circle helpers agree with each other', () => {
     const far = destination(DEPOT, 60, 5_000);
-    assert.ok(Math.abs(distanceM(DEPOT, far) - 5_000) < 0.5);
+    assert.ok(Math.abs(distanceMetres(DEPOT, far) - 5_000) < 0.5);
     assert.ok(Math.abs(bearingDeg(DEPOT, far) - 60) < 0.1);
-    assert.ok(Math.abs(distanceM({ lat: 0, lon: 0 }, { lat: 0, lon: 1 }) - 111_195) < 1);
+    assert.ok(Math.abs(distanceMetres({ lat: 0, lon: 0 }, { lat: 0, lon: 1 }) - 111_195) < 1);
   });
 
   test('the generator is deterministic per seed and stays in [0, 1)', () => {
@@ -30,7 +31,7 @@ describe('simulated motion', () => {
       now = new Date(now.getTime() + 1000);
       const sample = drone.step(1, now);
       if (states.at(-1) !== sample.flightState) states.push(sample.flightState);
-      maxDistance = Math.max(maxDistance, distanceM(DEPOT, sample));
+      maxDistance = Math.max(maxDistance, distanceMetres(DEPOT, sample));
       assert.ok(sample.battery >= 0 && sample.battery <= 100);
       assert.ok(sample.altitude >= 0 && sample.altitude <= 100);
       assert.ok(sample.groundSpeed <= 15.01);
@@ -51,7 +52,7 @@ describe('simulated motion', () => {
       assert.equal(telemetrySchema('truck')?.firstProblem(sample), undefined);
       assert.ok(sample.odometer >= odometer);
       odometer = sample.odometer;
-      assert.ok(distanceM(DEPOT, sample) < 4_600);
+      assert.ok(distanceMetres(DEPOT, sample) < 4_600);
     }
   });
 });

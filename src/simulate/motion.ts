@@ -3,14 +3,10 @@
 // (a small xorshift generator: this is scenery, not security), so a run can be
 // replayed.
 
+import { distanceMetres, EARTH_RADIUS_M, type GeoPoint } from '../kernel/geo.ts';
 import type { FLIGHT_STATES } from '../telemetry/payload-schemas.ts';
 
-const EARTH_RADIUS_M = 6_371_000;
-
-export interface Point {
-  readonly lat: number;
-  readonly lon: number;
-}
+export type Point = GeoPoint;
 
 export function xorshift(seed: number): () => number {
   let state = seed >>> 0 || 0x9e3779b9;
@@ -27,14 +23,6 @@ export function xorshift(seed: number): () => number {
 const toRad = (deg: number) => (deg * Math.PI) / 180;
 const toDeg = (rad: number) => (rad * 180) / Math.PI;
 
-/** Great-circle distance in metres. */
-export function distanceM(a: Point, b: Point): number {
-  const dLat = toRad(b.lat - a.lat);
-  const dLon = toRad(b.lon - a.lon);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(toRad(a.lat)) * Math.cos(toRad(b.lat)) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
 /** Initial bearing from a to b, degrees clockwise from north in [0, 360). */
 export function bearingDeg(a: Point, b: Point): number {
   const y = Math.sin(toRad(b.lon - a.lon)) * Math.cos(toRad(b.lat));
@@ -42,7 +30,7 @@ export function bearingDeg(a: Point, b: Point): number {
   return (toDeg(Math.atan2(y, x)) + 360) % 360;
 }
 
-/** The point `metres` from `from` along `bearing`. */
+/** The point `metres` from `from` along `bearing`, on the sphere distanceMetres measures. */
 export function destination(from: Point, bearing: number, metres: number): Point {
   const d = metres / EARTH_RADIUS_M;
   const b = toRad(bearing);
@@ -125,7 +113,7 @@ export class SimulatedDrone {
         if (this.#altitude >= CRUISE_ALTITUDE_M) this.#state = 'cruise';
         break;
       case 'cruise': {
-        const remaining = distanceM(this.#position, this.#target);
+        const remaining = distanceMetres(this.#position, this.#target);
         const travel = Math.min(remaining, CRUISE_MPS * seconds);
         this.#position = destination(this.#position, bearingDeg(this.#position, this.#target), travel);
         speed = travel / seconds;
@@ -185,7 +173,7 @@ export class SimulatedTruck {
       this.#dwell = Math.max(0, this.#dwell - seconds);
     } else {
       const cruise = 8 + this.#random() * 6; // 29–50 km/h
-      const remaining = distanceM(this.#position, target);
+      const remaining = distanceMetres(this.#position, target);
       const travel = Math.min(remaining, cruise * seconds);
       this.#position = destination(this.#position, bearingDeg(this.#position, target), travel);
       this.#odometer += travel / 1000;

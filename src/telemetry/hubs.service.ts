@@ -1,4 +1,4 @@
-import { appendAudit, type AuditActor, type AuditContext, type JsonValue } from '../audit/append.ts';
+import { recordChange, type AuditedChange, type JsonValue } from '../audit/append.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import type { Db } from '../storage/database.ts';
@@ -15,10 +15,7 @@ import { changedHub, checkHubSpec, hubSettingsOf } from '../stream/hubs.ts';
 // database's: if the process dies or the main database fails right then, the
 // hub has changed without its audit entry. Nothing else runs in between.
 
-export interface HubChangeActor {
-  readonly actor: AuditActor;
-  readonly context?: AuditContext;
-}
+export type HubChangeActor = AuditedChange;
 
 export interface HubAdministrationDeps {
   readonly db: Db;
@@ -70,8 +67,8 @@ export class HubAdministration {
     });
   }
 
-  #audit(trx: Parameters<typeof appendAudit>[0], action: string, hub: string, change: HubChangeActor, details: Record<string, JsonValue>) {
-    return appendAudit(trx, { action, outcome: 'success', actor: change.actor, target: { type: 'hub', id: hub }, ...(change.context === undefined ? {} : { context: change.context }), details }, this.#clock);
+  #audit(trx: Parameters<typeof recordChange>[0], action: string, hub: string, change: HubChangeActor, details: Record<string, JsonValue>) {
+    return recordChange(trx, this.#clock, change, action, { type: 'hub', id: hub }, details);
   }
 
   #serially<T>(body: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { DEPOT_PATTERN, DEVICE_ID_PATTERN, DEVICE_KINDS, type DeviceRegistry } from '../devices/registry.ts';
 import type { PlaneApp } from '../http/plane.ts';
 import { ProblemSchema } from '../http/problem.ts';
+import { listScope } from '../identity/rbac.ts';
 import type { DeviceStatusBoard } from './status.ts';
 
 // GET /api/v1/devices/status: the fleet for the live map — each device's
@@ -53,8 +54,7 @@ export function registerDeviceStatusRoute(app: PlaneApp, deps: { registry: Devic
       },
     },
     async (request) => {
-      const actor = request.actor;
-      const depots = actor?.kind === 'account' && actor.role === 'dispatcher' && actor.depots !== null ? actor.depots : undefined;
+      const { depots } = listScope(request.actor, 'device');
       const q = request.query;
       const page = await deps.registry.list({
         limit: q.limit,

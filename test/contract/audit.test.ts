@@ -6,7 +6,7 @@ import { checkpointPayload, entryHash, GENESIS_HASH } from '../../src/audit/chai
 import { AuditCheckpointer } from '../../src/audit/checkpoint.ts';
 import { exportAuditTrail } from '../../src/audit/export.ts';
 import { queryAudit } from '../../src/audit/query.ts';
-import { appendEvents, auditEvent, deleteEntry, entryAt, insertForged, swapEntries, tamperField } from '../../src/audit/testing.ts';
+import { appendEvents, auditEvent, deleteEntry, entryAt, insertForged, swapEntries, tamperField } from '../support/audit.ts';
 import { verifyAuditExport, verifyAuditTrail, type AuditVerificationReport } from '../../src/audit/verify.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';

@@ -8,6 +8,7 @@ import type { ShipmentEvent, ShipmentEventSink } from '../../src/delivery/shipme
 import { importShipments } from '../../src/delivery/shipments/import.ts';
 import { listShipments, shipmentHistory, trackShipment } from '../../src/delivery/shipments/shipments.query.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
+import { defaultProofSettings } from '../support/config.ts';
 import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
 import { csvLine, CSV_HEADER, deliverySnapshot, newShipment, squareArea } from '../support/delivery.ts';
 import { hasCode } from '../support/errors.ts';
@@ -44,7 +45,7 @@ for (const target of DATABASE_TARGETS) {
     before(async () => {
       opened = await target.open();
       keyring = await Keyring.open({ database: opened.database, masterKey: masterKey(), clock, columns: ENCRYPTED_COLUMNS });
-      delivery = createDelivery({ db: opened.database.db, keyring, clock, eventSinks: [sink] });
+      delivery = createDelivery({ db: opened.database.db, keyring, clock, eventSinks: [sink], proof: defaultProofSettings() });
       await delivery.depots.add({ id: 'north', name: 'North', location: { lat: 52.52, lon: 13.405 }, serviceArea: squareArea(52.52, 13.405) }, change);
       await delivery.depots.add({ id: 'south', name: 'South', location: { lat: 48.1, lon: 11.5 } }, change);
       const now = clock.now().toISOString();

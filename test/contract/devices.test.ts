@@ -8,7 +8,7 @@ import { DeviceAuthError } from '../../src/devices/errors.ts';
 import { DeviceRegistry, type DeviceChange } from '../../src/devices/registry.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
-import { DATABASE_TARGETS, type OpenedDatabase } from '../support/databases.ts';
+import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
 import { hasCode } from '../support/errors.ts';
 import { masterKey } from '../support/keys.ts';
 import { referenceToken } from '../support/sas-reference.ts';
@@ -38,7 +38,7 @@ async function waitFor(condition: () => boolean, withinMs: number): Promise<numb
 }
 
 for (const target of DATABASE_TARGETS) {
-  describe(`devices on ${target.name}`, { skip: target.skip }, () => {
+  describe(`devices on ${target.name}`, { skip: serviceSkipReason(target.skip) }, () => {
     let opened: OpenedDatabase;
     let keyring: Keyring;
     let registry: DeviceRegistry;
@@ -200,6 +200,7 @@ for (const target of DATABASE_TARGETS) {
       assert.equal((await verify(id, sameToken)).credential, 'primary');
       assert.equal((await verify(id, sameToken)).credential, 'primary', 'the same string again (remembered)');
       await assert.rejects(authenticator.verifySas(sameToken, `drone-telemetry/publishers/${id}x`, { deviceId: id, keyEncodings: ['utf8'] }), refusedFor('wrong_resource'), 'remembered for one resource only');
+      await assert.rejects(authenticator.verifySas(sameToken, `drone-telemetry/publishers/${id}`, { deviceId: id, keyEncodings: ['utf8'], requireKeyName: true }), refusedFor('malformed'), 'remembered without the skn requirement only');
       const flipped = sameToken.replace(/sig=([^&]+)/, (_m, sig: string) => {
         const bytes = Buffer.from(decodeURIComponent(sig), 'base64');
         bytes[0] = (bytes[0] ?? 0) ^ 1;

@@ -9,7 +9,7 @@ import { Sessions } from '../../src/identity/sessions.ts';
 import { Throttle } from '../../src/identity/throttle.ts';
 import { ServicePrincipals } from '../../src/identity/tokens/principals.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
-import { DATABASE_TARGETS, type OpenedDatabase } from '../support/databases.ts';
+import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
 import { masterKey } from '../support/keys.ts';
 import { alterLast } from '../support/tamper.ts';
 
@@ -18,7 +18,7 @@ import { alterLast } from '../support/tamper.ts';
 // secrets surviving key rotation.
 
 for (const target of DATABASE_TARGETS) {
-  describe(`identity storage on ${target.name}`, { skip: target.skip }, () => {
+  describe(`identity storage on ${target.name}`, { skip: serviceSkipReason(target.skip) }, () => {
     let opened: OpenedDatabase;
     let keyring: Keyring;
     const clock = new ManualClock('2026-06-01T08:00:00.000Z');

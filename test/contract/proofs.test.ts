@@ -4,14 +4,15 @@ import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { fieldKeyPrefix, Keyring } from '../../src/crypto/keyring.ts';
 import { rotateKeys } from '../../src/crypto/rotate.ts';
 import { createDelivery, type Delivery } from '../../src/delivery/delivery.ts';
-import { DEFAULT_PROOF_LIMITS, receiptJwks, verifyProofBundle, verifyReceipt, verifyRecordAgainstReceipt } from '../../src/delivery/proof/core/index.ts';
-import { pngImage } from '../../src/delivery/proof/core/testing.ts';
+import { receiptJwks, verifyProofBundle, verifyReceipt, verifyRecordAgainstReceipt } from '../../src/delivery/proof/core/index.ts';
+import { pngImage } from '../support/proof-factories.ts';
 import { MAX_PIN_FAILURES } from '../../src/delivery/proof/intake.ts';
 import { loadProof, loadProofForShipment, storedRecord } from '../../src/delivery/proof/proofs.store.ts';
 import { receiptStatus } from '../../src/delivery/proof/receipt-status.ts';
 import type { NewShipment } from '../../src/delivery/shipments/shipments.input.ts';
 import type { ShipmentSummary } from '../../src/delivery/shipments/shipments.store.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
+import { defaultProofLimits, defaultProofSettings } from '../support/config.ts';
 import { DATABASE_TARGETS, serviceSkipReason, type OpenedDatabase } from '../support/databases.ts';
 import { newShipment, squareArea } from '../support/delivery.ts';
 import { hasCode } from '../support/errors.ts';
@@ -45,7 +46,7 @@ for (const target of DATABASE_TARGETS) {
     before(async () => {
       opened = await target.open();
       keyring = await Keyring.open({ database: opened.database, masterKey: masterKey(), clock, columns: ENCRYPTED_COLUMNS });
-      delivery = createDelivery({ db: opened.database.db, keyring, clock, proof: { limits: { ...DEFAULT_PROOF_LIMITS, maxImagePixels: 1_000_000 }, issuer: 'urn:rampart:contract', retentionYears: 7 } });
+      delivery = createDelivery({ db: opened.database.db, keyring, clock, proof: { ...defaultProofSettings(), limits: { ...defaultProofLimits(), maxImagePixels: 1_000_000 }, issuer: 'urn:rampart:contract' } });
       await delivery.depots.add({ id: 'north', name: 'North', location: { lat: 52.52, lon: 13.405 }, serviceArea: squareArea(52.52, 13.405) }, opsChange);
       const now = clock.now().toISOString();
       for (const id of ['acct_driver1', 'acct_driver2']) await db().insertInto('accounts').values({ id, username: id.slice(5), role: 'driver', status: 'active', created_at: now, updated_at: now }).execute();

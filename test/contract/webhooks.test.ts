@@ -206,6 +206,21 @@ for (const target of DATABASE_TARGETS) {
       assert.equal(receiver.requests.length, 0, 'the listening loopback receiver saw nothing');
     });
 
+    test('a host that does not resolve is retried, and the recorded reason names the host and the resolver\'s answer', async () => {
+      const named = new WebhookEndpoints({ db: db(), keyring, clock, guard: new DestinationGuard({ allowPrivateCidrs: [] }) });
+      await named.create({ name: 'gone', url: 'https://gone.example.test/', events: ['shipment.created'] }, change);
+      await named.create({ name: 'empty', url: 'https://empty.example.test/', events: ['shipment.created'] }, change);
+      const resolver: Resolver = (host) =>
+        host === 'empty.example.test' ? Promise.resolve([]) : Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+      await enqueue(event());
+      assert.deepEqual(await dispatcher({ resolver }).runOnce(), { claimed: 2, delivered: 0, retried: 2, failed: 0 });
+      const rows = await db().selectFrom('webhook_deliveries').select(['last_error', 'status']).execute();
+      assert.deepEqual(rows.map((r) => [r.status, r.last_error]).sort(), [
+        ['pending', 'cannot resolve gone.example.test: ENOTFOUND'],
+        ['pending', 'empty.example.test has no addresses'],
+      ]);
+    });
+
     test('the connection goes to the vetted address: the name is resolved once per attempt and never again', async () => {
       const answers = ['127.0.0.1', '10.66.0.1'];
       const lookups: string[] = [];

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { auditPublicJwks } from '../../src/audit/audit.store.ts';
-import { appendEvents, tamperField } from '../../src/audit/testing.ts';
+import { appendEvents, tamperField } from '../support/audit.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { runCli, withCliDatabase } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { createDelivery } from '../../src/delivery/delivery.ts';
+import { proofSettings } from '../../src/delivery/proof/settings.ts';
 import { seedDemo } from '../../src/delivery/demo/seed.ts';
 import { addDays, DEMO_DEPOTS, DEMO_DRIVERS, DEMO_ROUTES, DEMO_TRUCKS, demoShipments, RURAL_DEPOT, URBAN_DEPOT } from '../../src/delivery/demo/world.ts';
 import { createRoutes } from '../../src/delivery/routes/index.ts';
@@ -20,7 +21,7 @@ import { lockHolder } from '../../src/kernel/lockfile.ts';
 import { createMemoryLogger } from '../../src/kernel/logger.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { childEnv, runCli, withCliDatabase } from '../support/cli.ts';
-import { testConfig } from '../support/config.ts';
+import { defaultProofSettings, testConfig } from '../support/config.ts';
 import { routeSnapshot } from '../support/routes.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -193,7 +194,7 @@ describe('rampart demo seed', () => {
         if (row.recipient_phone !== null) assert.match(row.recipient_phone, /^rk1\./);
       }
       const keyring = await Keyring.open({ database, masterKey: Buffer.from(masterKey, 'base64'), clock: systemClock, columns: ENCRYPTED_COLUMNS });
-      const delivery = createDelivery({ db: database.db, keyring, clock: systemClock });
+      const delivery = createDelivery({ db: database.db, keyring, clock: systemClock, proof: defaultProofSettings() });
       for (const row of rows) {
         const want = expected.find((s) => s.reference === row.reference);
         assert.ok(want !== undefined, row.reference ?? '');
@@ -222,7 +223,7 @@ describe('rampart demo seed', () => {
       try {
         const { db } = database;
         const keyring = await Keyring.open({ database, masterKey: Buffer.from(masterKey, 'base64'), clock: systemClock, columns: ENCRYPTED_COLUMNS });
-        const delivery = createDelivery({ db, keyring, clock: systemClock });
+        const delivery = createDelivery({ db, keyring, clock: systemClock, proof: proofSettings(config) });
         const seeding = seedDemo({
           delivery,
           devices: new DeviceRegistry({ db, keyring, clock: systemClock }),

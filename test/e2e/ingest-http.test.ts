@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { DeviceRegistry } from '../../src/devices/registry.ts';
+import { createSasToken } from '../../src/crypto/sas.ts';
 import { SCHEMA_INVALID_PROPERTY } from '../../src/ingest/events.ts';
 import { partitionFor } from '../../src/stream/event-log.ts';
 import { createTestDevice, droneReading, eventCounts, hubEvents, outsideRegistry, publish, publisherToken, truckReading, type TestDevice } from '../support/devices.ts';
@@ -32,6 +33,11 @@ function flipLastSignatureBit(token: string): string {
     bytes[bytes.length - 1] = (bytes.at(-1) ?? 0) ^ 0x01;
     return `sig=${encodeURIComponent(bytes.toString('base64'))}`;
   });
+}
+
+/** A correctly signed Event Hubs token that names no key (no `skn`): the IoT Hub device form. */
+function tokenWithoutKeyName(device: TestDevice, hub: string, clock: TestRampart['clock']): string {
+  return createSasToken({ resourceUri: `https://localhost/${hub}/publishers/${device.id}`, key: device.primaryKey, expiresAt: Math.floor(clock.now().getTime() / 1000) + 3600, keyEncoding: 'utf8' });
 }
 
 describe('HTTPS ingest on the device plane', () => {
@@ -138,6 +144,23 @@ describe('HTTPS ingest on the device plane', () => {
         assert.equal(sent.problem.detail, undefined, `${name}: the answer does not say why`);
       }
     });
+  });
+
+  test('a correctly signed token without skn is refused with 401, recorded as malformed, and nothing is stored', async () => {
+    const failures = async () => /reason="malformed"\} (\d+)/.exec(await rampart.running.metrics.registry.getSingleMetricAsString('rampart_device_auth_failures_total'))?.[1] ?? '0';
+    const before = Number(await failures());
+    const body = JSON.stringify(droneReading());
+    await storesNothing(async () => {
+      const sent = await publish(rampart.running, { hub: DRONES, deviceId: drone.id, token: tokenWithoutKeyName(drone, DRONES, rampart.clock), body, contentType: JSON_TYPE });
+      assert.equal(sent.status, 401, sent.text);
+      assert.equal(sent.problem?.code, 'device.unauthorized');
+      assert.equal(sent.headers.get('www-authenticate'), 'SharedAccessSignature');
+    });
+    assert.equal(Number(await failures()), before + 1, 'counted as a malformed credential');
+    const last = (await hubEvents(rampart.running, 'security-events')).map((e) => JSON.parse(e.body.toString()) as Record<string, unknown>).at(-1);
+    assert.deepEqual({ type: last?.['type'], reason: last?.['reason'], deviceId: last?.['deviceId'], protocol: last?.['protocol'] }, { type: 'device.auth_failed', reason: 'malformed', deviceId: drone.id, protocol: 'https' });
+    const named = await publish(rampart.running, { hub: DRONES, deviceId: drone.id, token: token(drone), body, contentType: JSON_TYPE });
+    assert.equal(named.status, 201, 'the same key with skn=primary is accepted');
   });
 
   test('publisher policy: a device publishes only as itself, with its own id as partition key (403)', async () => {
@@ -356,5 +379,16 @@ describe('HTTPS ingest throttling', () => {
     assert.equal((await eventCounts(rampart.running))['security-events'], securityBefore, 'and record nothing');
     rampart.clock.advance(31_000);
     assert.equal((await send(good)).status, 201);
+  });
+
+  test('tokens without skn count against the address like every malformed credential', async () => {
+    // A fresh window, whatever an earlier test left.
+    rampart.clock.advance(31_000);
+    const send = (auth: string) => publish(rampart.running, { hub: DRONES, deviceId: drone.id, token: auth, body: JSON.stringify(droneReading()), contentType: JSON_TYPE });
+    for (let n = 0; n < 3; n += 1) assert.equal((await send(tokenWithoutKeyName(drone, DRONES, rampart.clock))).status, 401);
+    const throttled = await send(publisherToken(drone, { hub: DRONES, key: drone.primaryKey, clock: rampart.clock }));
+    assert.equal(throttled.status, 429);
+    assert.equal(throttled.problem?.code, 'ingest.throttled');
+    rampart.clock.advance(31_000);
   });
 });

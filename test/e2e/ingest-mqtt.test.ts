@@ -72,6 +72,16 @@ describe('MQTT ingest', () => {
         await client.endAsync();
       });
 
+      test('an IoT Hub device token, which names no key (no skn), opens a session', async () => {
+        const device = await f.addDevice('drone');
+        const password = f.token(device);
+        assert.doesNotMatch(password, /skn=/);
+        const client = await f.connect(device, { protocolVersion: version, password });
+        await client.publishAsync(events(device.id), droneReading(), { qos: 1 });
+        assert.equal((await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).length, 1);
+        await client.endAsync();
+      });
+
       test('a QoS 0 publish is stored', async () => {
         const device = await f.addDevice('drone');
         const client = await f.connect(device, { protocolVersion: version });
@@ -185,18 +195,35 @@ describe('MQTT ingest', () => {
         await client.endAsync();
       });
 
-      test('a device\'s telemetry never reaches another client', async () => {
+      test('a device\'s telemetry never reaches another client, whatever it subscribes to', async () => {
         const device = await f.addDevice('drone');
         const other = await f.addDevice('drone');
-        const listenerClient = await f.connect(other, { protocolVersion: version });
-        await listenerClient.subscribeAsync(`${devicebound(other.id)}#`, { qos: 1 });
-        let leaked = false;
-        listenerClient.on('message', () => (leaked = true));
-        const client = await f.connect(device, { protocolVersion: version });
-        await client.publishAsync(events(device.id), droneReading(), { qos: 1 });
-        await sleep(100);
-        assert.equal(leaked, false);
-        await Promise.all([client.endAsync(), listenerClient.endAsync()]);
+        const watcher = await f.connect(other, { protocolVersion: version });
+        // Where a leak of the device's telemetry would arrive: its events topic, any device's, or everything.
+        const refused = version === 4 ? 128 : 0x87;
+        for (const filter of [events(device.id), `${events(device.id)}#`, 'devices/+/messages/events/#', '#']) {
+          const error = await watcher.subscribeAsync(filter, { qos: 1 }).then(
+            () => undefined,
+            (refusal: unknown) => refusal as { packet?: { granted?: unknown[] } },
+          );
+          assert.deepEqual(error?.packet?.granted, [refused], `subscription to ${filter} refused`);
+        }
+        await watcher.subscribeAsync(`${devicebound(other.id)}#`, { qos: 1 });
+        const received: string[] = [];
+        watcher.on('message', (topic) => received.push(topic));
+        // Through the broker (a publish in the CONNECT's write) and through Rampart's own path (once the session is ready).
+        const raw = await rawSession(device, version);
+        raw.socket.write(Buffer.concat([raw.connect, raw.publish(1)]));
+        await until(async () => (await raw.stored()).length === 1);
+        raw.socket.write(raw.publish(2));
+        await until(async () => (await raw.stored()).length === 2);
+        // Sent after both publishes were stored, so anything they leaked would arrive before it.
+        const barrier = new Promise<void>((resolve) => watcher.on('message', (topic) => topic === devicebound(other.id) && resolve()));
+        assert.equal(await f.listener.sendToDevice(other.id, Buffer.from('barrier')), true);
+        await barrier;
+        assert.deepEqual(received, [devicebound(other.id)], 'only what was sent to the watcher');
+        raw.socket.destroy();
+        await watcher.endAsync();
       });
 
       test('a second connection with the same id replaces the first', async () => {
@@ -263,6 +290,8 @@ describe('MQTT ingest', () => {
     // listener must count publishes as activity for the keep-alive (1.5 × 1 s here).
     const device = await f.addDevice('drone');
     const client = await f.connect(device, { keepalive: 1 });
+    const sent: string[] = [];
+    client.on('packetsend', (packet) => sent.push(packet.cmd));
     const session = { closed: false };
     const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
     void gone.then(() => (session.closed = true));
@@ -271,8 +300,20 @@ describe('MQTT ingest', () => {
       await sleep(100);
     }
     assert.equal(session.closed, false, 'the session outlived 3 s of publishing with a 1 s keep-alive');
+    assert.ok(!sent.includes('pingreq'), 'kept alive by its publishes alone');
     await until(async () => (await f.events('drone-telemetry')).filter((e) => e.publisher === device.id).length === 30);
     await client.endAsync();
+  });
+
+  test('a device that sends nothing after CONNECT is disconnected once 1.5 × its keep-alive has passed', async () => {
+    const device = await f.addDevice('drone');
+    const raw = await rawSession(device, 4, 1);
+    raw.socket.write(raw.connect);
+    await until(() => Buffer.concat(raw.received).length >= 4);
+    const accepted = Date.now();
+    await raw.closed;
+    const took = Date.now() - accepted;
+    assert.ok(took >= 1_400 && took < 3_000, `closed ${took} ms after CONNACK`);
   });
 
   /** The packets in bytes a client received. */
@@ -285,13 +326,13 @@ describe('MQTT ingest', () => {
   }
 
   /** A device's MQTT connection (3.1.1 unless asked) on a bare socket: what it writes goes out as one write. */
-  async function rawSession(device: TestDevice, protocolVersion: 4 | 5 = 4) {
+  async function rawSession(device: TestDevice, protocolVersion: 4 | 5 = 4, keepalive = 30) {
     const socket = connectTcp(Number(new URL(f.listener.url).port), '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: device.id, clean: true, keepalive: 30, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) }, { protocolVersion });
+    const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: device.id, clean: true, keepalive, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) }, { protocolVersion });
     const publish = (messageId: number, topic = events(device.id)) => generate({ cmd: 'publish', topic: `${topic}$.mid=p${messageId}`, payload: droneReading(), qos: 1, messageId, retain: false, dup: false }, { protocolVersion });
     /** Packet identifiers of the PUBACKs received so far, after the CONNACK. */
     const acked = () => {

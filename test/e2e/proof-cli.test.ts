@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { createDelivery } from '../../src/delivery/delivery.ts';
+import { proofSettings } from '../../src/delivery/proof/settings.ts';
 import { receiptStatus } from '../../src/delivery/proof/receipt-status.ts';
 import { newTrackingNumber } from '../../src/delivery/shipments/tracking-number.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
@@ -31,7 +32,7 @@ describe('rampart proof shred', () => {
     const database: Database = await open();
     try {
       const keyring = await Keyring.open({ database, masterKey: Buffer.from(masterKey, 'base64'), clock: systemClock, columns: ENCRYPTED_COLUMNS });
-      const delivery = createDelivery({ db: database.db, keyring, clock: systemClock });
+      const delivery = createDelivery({ db: database.db, keyring, clock: systemClock, proof: proofSettings(config) });
       const change = { actor: { type: 'system' as const } };
       await delivery.depots.add({ id: 'north', name: 'North', location: { lat: 52.52, lon: 13.405 }, serviceArea: squareArea(52.52, 13.405) }, change);
       const now = new Date().toISOString();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_PROOF_LIMITS, verifyProofBundle, verifyReceipt } from '../../src/delivery/proof/core/index.ts';
-import { jpegImage, pngClaiming, pngImage } from '../../src/delivery/proof/core/testing.ts';
+import { verifyProofBundle, verifyReceipt } from '../../src/delivery/proof/core/index.ts';
+import { jpegImage, pngClaiming, pngImage } from '../support/proof-factories.ts';
+import { defaultProofLimits } from '../support/config.ts';
 import { rawRequest, shipmentBody, squareArea } from '../support/delivery.ts';
 import { auditEntries, createSignedInUser, freshSignIn, signInAdmin, startTestRampart, type Browser, type SignedIn, type TestRampart } from '../support/identity.ts';
 import { changeCharAt, proofSnapshot, submissionFor } from '../support/proofs.ts';
@@ -158,7 +159,7 @@ describe('proof of delivery', () => {
     assert.equal(tooMany.status, 413);
     assert.equal(tooMany.body['code'], 'proof.image_too_large');
     assert.equal((await submit(driverBrowser, 'not-an-id', submissionFor())).status, 400);
-    assert.equal((await rawRequest(driverBrowser, 'POST', `/api/v1/driver/shipments/${shipment.id}/proof`, 'x'.repeat(DEFAULT_PROOF_LIMITS.maxPhotoBytes * 2), 'application/json')).status, 413);
+    assert.equal((await rawRequest(driverBrowser, 'POST', `/api/v1/driver/shipments/${shipment.id}/proof`, 'x'.repeat(defaultProofLimits().maxPhotoBytes * 2), 'application/json')).status, 413);
     assert.equal(await snapshot(), beforeAssigned, 'nothing stored, nothing audited');
     assert.equal(await statusOf(shipment.id), 'out_for_delivery');
   });

@@ -4,10 +4,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Keyring } from '../../src/crypto/keyring.ts';
-import { createProofOfDelivery, DEFAULT_PROOF_LIMITS, exportProofBundle, receiptJwks, shredPersonalData, type AcceptedProof, type ReceiptJwks } from '../../src/delivery/proof/core/index.ts';
-import { DESTINATION, northOf, proofContext, proofSubmission } from '../../src/delivery/proof/core/testing.ts';
+import { createProofOfDelivery, exportProofBundle, receiptJwks, shredPersonalData, type AcceptedProof, type ReceiptJwks } from '../../src/delivery/proof/core/index.ts';
+import { DESTINATION, northOf, proofContext, proofSubmission } from '../support/proof-factories.ts';
 import { ManualClock } from '../../src/kernel/clock.ts';
 import { runCli, withCliDatabase } from '../support/cli.ts';
+import { defaultProofLimits } from '../support/config.ts';
 import { tempDir } from '../support/tmp.ts';
 
 // `rampart receipt …` run as a process: receipts and export bundles made with a
@@ -34,7 +35,7 @@ describe('rampart receipt', () => {
     await withCliDatabase(dir.path, async (database) => {
       const clock = new ManualClock('2026-01-01T09:00:00.000Z');
       const keyring = await Keyring.open({ database, masterKey: key, clock, columns: [] });
-      const pod = createProofOfDelivery({ keyring, clock, limits: DEFAULT_PROOF_LIMITS, issuer: 'urn:rampart' });
+      const pod = createProofOfDelivery({ keyring, clock, limits: defaultProofLimits(), issuer: 'urn:rampart' });
       near = await pod.accept(proofSubmission(), proofContext({ pinVerified: true }));
       const away = northOf(DESTINATION, 400);
       far = await pod.accept(proofSubmission({ gps: { lat: away.lat, lon: away.lon, accuracyM: 8 }, relationship: 'neighbour' }), proofContext());

@@ -35,6 +35,7 @@ export interface TokenOptions {
   /** The publisher named in the token's resource (default: the device). */
   readonly publisher?: string;
   readonly key: string;
+  /** The `skn` the token names (the device plane requires one); default `primary`. */
   readonly keyName?: 'primary' | 'secondary';
   readonly clock: Clock;
   /** Seconds from the clock's now; negative for an expired token. Default 3600. */
@@ -48,7 +49,7 @@ export function publisherToken(device: TestDevice, options: TokenOptions): strin
   return createSasToken({
     resourceUri: `https://${options.host ?? 'localhost'}/${options.hub}/publishers/${options.publisher ?? device.id}`,
     key: options.key,
-    ...(options.keyName === undefined ? {} : { keyName: options.keyName }),
+    keyName: options.keyName ?? 'primary',
     expiresAt,
     keyEncoding: 'utf8',
   });

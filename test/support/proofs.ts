@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/storage/database.ts';
-import { northOf, proofSubmission } from '../../src/delivery/proof/core/testing.ts';
+import { northOf, proofSubmission } from './proof-factories.ts';
 import type { ProofSubmission } from '../../src/delivery/proof/core/index.ts';
 import { deliverySnapshot } from './delivery.ts';
 

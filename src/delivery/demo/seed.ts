@@ -1,7 +1,7 @@
 import type { DeviceKind, DeviceRegistry } from '../../devices/registry.ts';
 import { createUser, findUserId, getUser, type UserDeps } from '../../identity/users.ts';
 import { isRampartError, RampartError } from '../../kernel/errors.ts';
-import type { DeliveryChange } from '../common.ts';
+import type { AuditedChange } from '../../audit/append.ts';
 import type { Delivery } from '../delivery.ts';
 import type { UnitKind } from '../fleet/fleet.service.ts';
 import type { RoutingFailure } from '../planning/index.ts';
@@ -32,7 +32,7 @@ export interface DemoSeedDeps {
   readonly users: UserDeps;
   /** Plans the routes (createRoutes(…).routes): its travel matrices come from `planning`, falling back to great-circle distances. */
   readonly routes: RouteService;
-  readonly change: DeliveryChange;
+  readonly change: AuditedChange;
   readonly onProgress?: (progress: DemoProgress) => void;
 }
 

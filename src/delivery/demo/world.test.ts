@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { simulatedId } from '../../simulate/fleet.ts';
-import { distanceM } from '../../simulate/motion.ts';
+import { distanceMetres } from '../../kernel/geo.ts';
 import { checkServiceArea, insideServiceArea } from '../depots/service-area.ts';
 import { shipmentProblems } from '../shipments/shipments.input.ts';
 import { addDays, DEMO_DEPOTS, DEMO_DISPATCHER, DEMO_DRIVERS, DEMO_DRONES, DEMO_ROUTES, DEMO_TRUCKS, demoRouteReferences, demoServiceArea, demoShipments, RURAL_DEPOT, SHIPMENTS_PER_DEPOT, URBAN_DEPOT } from './world.ts';
@@ -70,7 +70,7 @@ describe('the Contoso demo world', () => {
     assert.equal(drones.length, 20);
     for (const shipment of drones) {
       assert.ok(shipment.parcel.weightKg <= drone.maxPayloadKg, shipment.reference ?? '');
-      assert.ok((2 * distanceM(RURAL_DEPOT.location, shipment.destination)) / 1000 <= drone.maxRangeKm * 0.8, shipment.reference ?? '');
+      assert.ok((2 * distanceMetres(RURAL_DEPOT.location, shipment.destination)) / 1000 <= drone.maxRangeKm * 0.8, shipment.reference ?? '');
       assert.deepEqual(shipment.requiredProof, ['photo'], 'a drone cannot collect a signature');
     }
   });

@@ -1,9 +1,8 @@
 import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { PlaneApp } from '../../http/plane.ts';
-import { can } from '../../identity/rbac.ts';
+import { can, listScope } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
-import { depotScope } from '../common.ts';
 import { changeOf, defined, DepotIdSchema, Errors, LimitSchema, NameSchema, NextCursor, PointSchema, SearchSchema, ServiceAreaSchema } from '../schemas.ts';
 import type { DepotRegistry, DepotView } from './depots.service.ts';
 
@@ -38,7 +37,7 @@ export function registerDepotRoutes(app: PlaneApp, depots: DepotRegistry): void 
         response: { 200: Type.Object({ items: Type.Array(DepotSchema), nextCursor: NextCursor }), ...Errors },
       },
     },
-    async (request) => depots.list({ limit: request.query.limit, ...defined({ q: request.query.q, cursor: request.query.cursor, depots: depotScope(request.actor) }) }),
+    async (request) => depots.list({ limit: request.query.limit, ...defined({ q: request.query.q, cursor: request.query.cursor, depots: listScope(request.actor, 'depot').depots }) }),
   );
 
   app.post(

@@ -5,7 +5,8 @@ import type { Db } from '../../storage/database.ts';
 import { idOrNameContains, pageAfterKey } from '../../storage/listing.ts';
 import type { Selectable } from 'kysely';
 import type { DepotTable, Tables } from '../../storage/tables.ts';
-import { auditDelivery, checkName, checkPoint, DEPOT_ID_PATTERN, diff, invalid, type DeliveryChange } from '../common.ts';
+import { checkName, checkPoint, DEPOT_ID_PATTERN, diff, invalid } from '../checks.ts';
+import { type AuditedChange, recordChange } from '../../audit/append.ts';
 import { checkServiceArea, type ServiceArea } from './service-area.ts';
 
 // Depots: the ids dispatchers' depot scopes, devices and the fleet refer to,
@@ -76,7 +77,7 @@ export class DepotRegistry {
     this.#clock = options.clock;
   }
 
-  async add(input: NewDepot, change: DeliveryChange): Promise<DepotView> {
+  async add(input: NewDepot, change: AuditedChange): Promise<DepotView> {
     if (!new RegExp(DEPOT_ID_PATTERN).test(input.id)) throw invalid('Depot ids are 1–64 characters: letters, digits, spaces, ".", "_" and "-", starting with a letter or digit.');
     checkName(input.name);
     checkPoint(input.location.lat, input.location.lon, 'The location');
@@ -90,7 +91,7 @@ export class DepotRegistry {
           .values({ id: input.id, name: input.name, lat: input.location.lat, lon: input.location.lon, service_area: input.serviceArea == null ? null : JSON.stringify(input.serviceArea), created_at: now, updated_at: now })
           .execute();
         const depot = await loadDepot(trx, input.id);
-        await auditDelivery(trx, this.#clock, change, 'depot.create', { type: 'depot', id: input.id }, facts(depot));
+        await recordChange(trx, this.#clock, change, 'depot.create', { type: 'depot', id: input.id }, facts(depot));
         return depot;
       });
     } catch (error) {
@@ -106,7 +107,7 @@ export class DepotRegistry {
     return loadDepot(this.#db, id);
   }
 
-  async update(id: string, patch: DepotPatch, change: DeliveryChange): Promise<DepotView> {
+  async update(id: string, patch: DepotPatch, change: AuditedChange): Promise<DepotView> {
     if (patch.name !== undefined) checkName(patch.name);
     if (patch.location !== undefined) checkPoint(patch.location.lat, patch.location.lon, 'The location');
     if (patch.serviceArea != null) checkServiceArea(patch.serviceArea);
@@ -123,7 +124,7 @@ export class DepotRegistry {
         .where('id', '=', id)
         .execute();
       const after = await loadDepot(trx, id);
-      await auditDelivery(trx, this.#clock, change, 'depot.update', { type: 'depot', id }, diff(facts(before), facts(after)));
+      await recordChange(trx, this.#clock, change, 'depot.update', { type: 'depot', id }, diff(facts(before), facts(after)));
       return after;
     });
   }

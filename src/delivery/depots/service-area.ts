@@ -1,6 +1,6 @@
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import type { Polygon } from 'geojson';
-import { invalid } from '../common.ts';
+import { invalid } from '../checks.ts';
 
 // A depot's service area: a GeoJSON Polygon (RFC 7946, `[lon, lat]`
 // positions, outer ring then holes, each ring closed). Containment is

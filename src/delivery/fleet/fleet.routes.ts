@@ -2,9 +2,9 @@ import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import { DEVICE_ID_PATTERN } from '../../devices/registry.ts';
 import type { PlaneApp } from '../../http/plane.ts';
-import { can, type Permission } from '../../identity/rbac.ts';
+import { can, listScope, type Permission } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
-import { ACCOUNT_ID_PATTERN, depotScope } from '../common.ts';
+import { ACCOUNT_ID_PATTERN } from '../checks.ts';
 import { changeOf, defined, DepotIdSchema, Errors, LimitSchema, NameSchema, NextCursor, SearchSchema, UnitIdSchema } from '../schemas.ts';
 import { MAX_PAYLOAD_KG, MAX_RANGE_KM, UNIT_STATUSES, type FleetRegistry, type FleetUnitView, type UnitKind } from './fleet.service.ts';
 
@@ -66,7 +66,7 @@ export function registerFleetRoutes(app: PlaneApp, fleet: FleetRegistry): void {
     app.get(
       path,
       { config: { access: { permission: 'fleet.read' } }, schema: { tags: [tag], summary: `List ${tag} (filter, search, paginate by id)`, querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(schema), nextCursor: NextCursor }), ...Errors } } },
-      async (request) => fleet.listUnits(kind, { limit: request.query.limit, ...defined({ depot: request.query.depot, status: request.query.status, q: request.query.q, cursor: request.query.cursor, depots: depotScope(request.actor) }) }),
+      async (request) => fleet.listUnits(kind, { limit: request.query.limit, ...defined({ depot: request.query.depot, status: request.query.status, q: request.query.q, cursor: request.query.cursor, depots: listScope(request.actor, kind).depots }) }),
     );
 
     app.post(
@@ -125,7 +125,7 @@ export function registerFleetRoutes(app: PlaneApp, fleet: FleetRegistry): void {
         response: { 200: Type.Object({ items: Type.Array(DriverSchema), nextCursor: NextCursor }), ...Errors },
       },
     },
-    async (request) => fleet.listDrivers({ limit: request.query.limit, ...defined({ depot: request.query.depot, q: request.query.q, cursor: request.query.cursor, depots: depotScope(request.actor) }) }),
+    async (request) => fleet.listDrivers({ limit: request.query.limit, ...defined({ depot: request.query.depot, q: request.query.q, cursor: request.query.cursor, depots: listScope(request.actor, 'driver').depots }) }),
   );
 
   app.get(

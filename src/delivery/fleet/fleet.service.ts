@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { JsonValue } from '../../audit/append.ts';
+import { type AuditedChange, type JsonValue, recordChange } from '../../audit/append.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Db } from '../../storage/database.ts';
 import { containsPattern, idOrNameContains, pageAfterKey } from '../../storage/listing.ts';
 import type { FleetUnitStatus, Tables } from '../../storage/tables.ts';
-import { auditDelivery, checkName, checkPositive, checkText, diff, invalid, UNIT_ID_PATTERN, type DeliveryChange } from '../common.ts';
+import { checkName, checkPositive, checkText, diff, invalid, UNIT_ID_PATTERN } from '../checks.ts';
 import { loadDepot } from '../depots/depots.service.ts';
 
 // The fleet: trucks (`vehicles`, each with its telematics device) and drones
@@ -155,7 +155,7 @@ export class FleetRegistry {
     }
   }
 
-  async addUnit(kind: UnitKind, input: NewFleetUnit, change: DeliveryChange): Promise<FleetUnitView> {
+  async addUnit(kind: UnitKind, input: NewFleetUnit, change: AuditedChange): Promise<FleetUnitView> {
     if (!new RegExp(UNIT_ID_PATTERN).test(input.id)) throw invalid('Ids are 1–64 characters: letters, digits, ".", "_", ":" and "-", starting with a letter or digit.');
     checkUnitFields(kind, input);
     if (kind === 'drone' && input.maxRangeKm === undefined) throw invalid('A drone needs its maximum range (km).');
@@ -169,7 +169,7 @@ export class FleetRegistry {
         if (kind === 'vehicle') await trx.insertInto('vehicles').values({ ...common, plate: input.plate ?? null }).execute();
         else await trx.insertInto('drones').values({ ...common, max_range_km: input.maxRangeKm ?? 0 }).execute();
         const unit = await loadUnit(trx, kind, input.id);
-        await auditDelivery(trx, this.#clock, change, `${kind}.create`, { type: kind, id: input.id }, facts(unit));
+        await recordChange(trx, this.#clock, change, `${kind}.create`, { type: kind, id: input.id }, facts(unit));
         return unit;
       });
     } catch (error) {
@@ -184,7 +184,7 @@ export class FleetRegistry {
     return loadUnit(this.#db, kind, id);
   }
 
-  async updateUnit(kind: UnitKind, id: string, patch: FleetUnitPatch, change: DeliveryChange): Promise<FleetUnitView> {
+  async updateUnit(kind: UnitKind, id: string, patch: FleetUnitPatch, change: AuditedChange): Promise<FleetUnitView> {
     checkUnitFields(kind, patch);
     if (patch.status !== undefined && !(UNIT_STATUSES as readonly string[]).includes(patch.status)) throw invalid(`The status is one of ${UNIT_STATUSES.join(', ')}.`);
     return this.#db.transaction().execute(async (trx) => {
@@ -204,7 +204,7 @@ export class FleetRegistry {
       if (kind === 'vehicle') await trx.updateTable('vehicles').set({ ...set, ...(patch.plate === undefined ? {} : { plate: patch.plate }) }).where('id', '=', id).execute();
       else await trx.updateTable('drones').set({ ...set, ...(patch.maxRangeKm === undefined ? {} : { max_range_km: patch.maxRangeKm }) }).where('id', '=', id).execute();
       const after = await loadUnit(trx, kind, id);
-      await auditDelivery(trx, this.#clock, change, `${kind}.update`, { type: kind, id }, diff(facts(before), facts(after)));
+      await recordChange(trx, this.#clock, change, `${kind}.update`, { type: kind, id }, diff(facts(before), facts(after)));
       return after;
     });
   }
@@ -228,7 +228,7 @@ export class FleetRegistry {
   }
 
   /** Creates or changes the driver profile of an account with the `driver` role. */
-  async setDriver(accountId: string, homeDepotId: string, change: DeliveryChange): Promise<DriverView> {
+  async setDriver(accountId: string, homeDepotId: string, change: AuditedChange): Promise<DriverView> {
     return this.#db.transaction().execute(async (trx) => {
       const account = await trx.selectFrom('accounts').select(['id', 'role']).where('id', '=', accountId).executeTakeFirst();
       if (account === undefined) throw new RampartError('driver.not_found', `no account ${accountId}`);
@@ -238,7 +238,7 @@ export class FleetRegistry {
       const now = this.#clock.now().toISOString();
       if (before === undefined) await trx.insertInto('driver_profiles').values({ account_id: accountId, home_depot_id: homeDepotId, created_at: now, updated_at: now }).execute();
       else await trx.updateTable('driver_profiles').set({ home_depot_id: homeDepotId, updated_at: now }).where('account_id', '=', accountId).execute();
-      await auditDelivery(trx, this.#clock, change, 'driver.profile_set', { type: 'account', id: accountId }, { before: before?.home_depot_id ?? null, after: homeDepotId });
+      await recordChange(trx, this.#clock, change, 'driver.profile_set', { type: 'account', id: accountId }, { before: before?.home_depot_id ?? null, after: homeDepotId });
       return loadDriver(trx, accountId);
     });
   }

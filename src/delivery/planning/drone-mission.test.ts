@@ -4,7 +4,7 @@ import { hasCode } from '../../../test/support/errors.ts';
 import { ManualClock } from '../../kernel/clock.ts';
 import { encodeDroneMission, missionRefusals, planDroneMission, type DroneMissionRequest, type DroneMissionSettings } from './drone-mission.ts';
 import { MissionRefusedError } from './errors.ts';
-import { rectangle } from './fixtures.ts';
+import { rectangle } from '../../../test/support/planning.ts';
 import { distanceMetres, type PolygonCoordinates } from './geo.ts';
 
 // The depot and drop point are 13.6 km apart on one parallel; the airport zone straddles the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { rectangle } from './fixtures.ts';
+import { rectangle } from '../../../test/support/planning.ts';
 import { crossesAntimeridian, distanceMetres, pointInPolygon, segmentIntersectsPolygon, type PolygonCoordinates } from './geo.ts';
 import { polygonProblems } from './zones.ts';
 

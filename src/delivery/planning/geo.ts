@@ -1,22 +1,20 @@
 import { booleanIntersects } from '@turf/boolean-intersects';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
-import { distance } from '@turf/distance';
 import type { LineString, Polygon, Position as GeoJsonPosition } from 'geojson';
+import type { GeoPoint } from '../../kernel/geo.ts';
 
 // Geometry for planning. Points are WGS 84 `{lat, lon}` as everywhere in
 // Rampart; GeoJSON positions are `[lon, lat]` (RFC 7946).
 //
-// Distances are great-circle (haversine on a sphere of radius 6 371 008.8 m).
+// Distances are kernel/geo.ts's great-circle distanceMetres (re-exported here).
 // Polygon tests treat longitude and latitude as plane coordinates, so a leg is
 // the straight line on a lon/lat map, not the great-circle arc; for a 30 km leg
 // at mid latitudes the two differ by a few tens of metres, so draw zones with a
 // margin. Shapes or legs crossing the antimeridian (±180°) are out of scope:
 // they are taken the long way round.
 
-export interface GeoPoint {
-  readonly lat: number;
-  readonly lon: number;
-}
+export type { GeoPoint } from '../../kernel/geo.ts';
+export { distanceMetres } from '../../kernel/geo.ts';
 
 /** `[lon, lat]`, the GeoJSON order. */
 export type Position = readonly [lon: number, lat: number];
@@ -25,11 +23,6 @@ export type Position = readonly [lon: number, lat: number];
 export type PolygonCoordinates = readonly (readonly Position[])[];
 
 export const toPosition = (point: GeoPoint): Position => [point.lon, point.lat];
-
-/** Great-circle distance in metres (haversine). */
-export function distanceMetres(from: GeoPoint, to: GeoPoint): number {
-  return distance(vertex(from), vertex(to), { units: 'meters' });
-}
 
 // The library's types are mutable; these copies keep ours read-only.
 const vertex = (point: GeoPoint): GeoJsonPosition => [point.lon, point.lat];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { DEPOT, START_MS } from './fixtures.ts';
+import { DEPOT, START_MS } from '../../../test/support/planning.ts';
 import { greatCircleMatrixProvider, type TravelMatrix } from './matrix.ts';
 import { optimiseRoute } from './optimise.ts';
 import { LATENESS_PENALTY_METRES_PER_SECOND } from './schedule.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hasCode } from '../../../test/support/errors.ts';
 import { PlanningInputError } from './errors.ts';
-import { bruteForceShortest, DEPOT, offset, scatteredStops, seededRandom, START, START_MS, tourDistance } from './fixtures.ts';
+import { bruteForceShortest, DEPOT, offset, scatteredStops, seededRandom, START, START_MS, tourDistance } from '../../../test/support/planning.ts';
 import { greatCircleMatrixProvider, type MatrixLocation, type TravelMatrix } from './matrix.ts';
 import { DEPOT_LOCATION_ID, optimiseRoute, planRoute } from './optimise.ts';
 import type { RouteProblem, RouteStop } from './validate.ts';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { RoutingError, type RoutingFailure } from './errors.ts';
-import { DEPOT, offset, START } from './fixtures.ts';
+import { DEPOT, offset, START } from '../../../test/support/planning.ts';
 import { distanceMetres, type GeoPoint } from './geo.ts';
 import type { MatrixLocation } from './matrix.ts';
 import { planRoute } from './optimise.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEPOT, offset, START, START_MS } from './fixtures.ts';
+import { DEPOT, offset, START, START_MS } from '../../../test/support/planning.ts';
 import { greatCircleMatrixProvider } from './matrix.ts';
 import { planRoute } from './optimise.ts';
 import { routeFeatureCollection } from './route-map.ts';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { appendAudit } from '../../audit/append.ts';
+import { recordChange, type AuditedChange } from '../../audit/append.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { canonicalJson } from '../../kernel/canonical-json.ts';
@@ -8,7 +8,6 @@ import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
-import { auditDelivery, type DeliveryChange } from '../common.ts';
 import { checkProofSubmission, createProofOfDelivery, personalDataExpiresAt, pinMatches, proofFacts, type AcceptedProof, type ProofOfDelivery, type ProofSubmission } from './core/index.ts';
 import { markStopDelivered } from '../routes/index.ts';
 import type { ShipmentLifecycle } from '../shipments/lifecycle.ts';
@@ -79,7 +78,7 @@ export class ProofIntake {
    * may see) from `body` (unknown input). Throws having stored nothing but,
    * for a wrong PIN, the counted attempt and its audit entry.
    */
-  async submit(shipment: ShipmentSummary, driverId: string, body: unknown, change: DeliveryChange): Promise<SubmitOutcome> {
+  async submit(shipment: ShipmentSummary, driverId: string, body: unknown, change: AuditedChange): Promise<SubmitOutcome> {
     const submission = checkProofSubmission(body, this.#settings.limits, this.#settings.rules);
     const fingerprint = requestFingerprint(shipment.id, submission);
     const replay = await this.#replay(this.#db, driverId, submission.idempotencyKey, fingerprint);
@@ -101,7 +100,7 @@ export class ProofIntake {
         const { record } = accepted;
         const stop = await markStopDelivered(trx, shipment.id, record.server_time);
         // Non-personal facts only: no name, strokes, images or PIN.
-        await auditDelivery(trx, this.#clock, change, 'pod.create', { type: 'proof', id: sealed.proofId }, {
+        await recordChange(trx, this.#clock, change, 'pod.create', { type: 'proof', id: sealed.proofId }, {
           trackingNumber: shipment.trackingNumber,
           shipment: shipment.id,
           receiptId: record.receipt_id,
@@ -136,7 +135,7 @@ export class ProofIntake {
   }
 
   /** The shipment's required proof; returns whether a PIN was verified. A wrong PIN is counted and audited. */
-  async #checkRequirements(shipment: ShipmentSummary, submission: ProofSubmission, change: DeliveryChange): Promise<boolean> {
+  async #checkRequirements(shipment: ShipmentSummary, submission: ProofSubmission, change: AuditedChange): Promise<boolean> {
     if (shipment.requiredProof.includes('photo') && submission.photo === undefined) throw refuse('proof.requirement_missing', 'This shipment requires a photo.');
     const requiresPin = shipment.requiredProof.includes('pin');
     const row = await this.#db.selectFrom('shipments').select(['delivery_pin', 'delivery_pin_failures']).where('id', '=', shipment.id).executeTakeFirstOrThrow();
@@ -154,7 +153,7 @@ export class ProofIntake {
     await this.#db.transaction().execute(async (trx) => {
       // Counted against the PIN that was checked: a PIN issued meanwhile starts afresh.
       await trx.updateTable('shipments').set((eb) => ({ delivery_pin_failures: eb('delivery_pin_failures', '+', 1) })).where('id', '=', shipment.id).where('delivery_pin', '=', row.delivery_pin).execute();
-      await appendAudit(trx, { action: 'pod.create', outcome: 'failure', actor: change.actor, target: { type: 'shipment', id: shipment.id }, ...(change.context === undefined ? {} : { context: change.context }), details: { trackingNumber: shipment.trackingNumber, reason: 'pin_mismatch', failures: row.delivery_pin_failures + 1 } }, this.#clock);
+      await recordChange(trx, this.#clock, change, 'pod.create', { type: 'shipment', id: shipment.id }, { trackingNumber: shipment.trackingNumber, reason: 'pin_mismatch', failures: row.delivery_pin_failures + 1 }, 'failure');
     });
     throw refuse('proof.pin_mismatch', 'The delivery PIN is wrong.');
   }
@@ -206,7 +205,7 @@ export class ProofIntake {
    * delivered or returned, replacing any earlier one and its count of wrong
    * attempts. Returned once; stored only encrypted.
    */
-  async issuePin(shipmentId: string, change: DeliveryChange): Promise<string> {
+  async issuePin(shipmentId: string, change: AuditedChange): Promise<string> {
     const pin = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const ciphertext = await this.#keyring.encryptField({ table: 'shipments', column: 'delivery_pin', rowId: shipmentId }, pin);
     await this.#db.transaction().execute(async (trx) => {
@@ -215,7 +214,7 @@ export class ProofIntake {
       const now = this.#clock.now().toISOString();
       const updated = await trx.updateTable('shipments').set({ delivery_pin: ciphertext, delivery_pin_failures: 0, updated_at: now }).where('id', '=', shipmentId).where('status', 'in', PIN_STATUSES).executeTakeFirst();
       if (updated.numUpdatedRows !== 1n) throw new RampartError('shipment.pin_not_possible', `shipment ${shipmentId} is ${row.status}`, { publicDetail: `The shipment is ${row.status}: no PIN can be issued.` });
-      await auditDelivery(trx, this.#clock, change, 'shipment.pin_issue', { type: 'shipment', id: shipmentId }, { trackingNumber: row.tracking_number });
+      await recordChange(trx, this.#clock, change, 'shipment.pin_issue', { type: 'shipment', id: shipmentId }, { trackingNumber: row.tracking_number });
     });
     return pin;
   }

@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { Db } from '../../storage/database.ts';
-import { auditDelivery, type DeliveryChange } from '../common.ts';
+import { type AuditedChange, recordChange } from '../../audit/append.ts';
 import { exportProofBundle, receiptJwks, type ImageRole, type ImageType, type ProofFacts, type ProofPersonalData, type Relationship, type SignedProofBundle } from './core/index.ts';
 import { imageRef, imagesOf, loadProof, personalRef, storedFacts, storedRecord, type ProofRow } from './proofs.store.ts';
 
@@ -50,10 +50,10 @@ export class ProofArchive {
   }
 
   /** The proof with its signer's name decrypted; the read is audited. */
-  async read(row: ProofRow, trackingNumber: string, change: DeliveryChange): Promise<ProofView> {
+  async read(row: ProofRow, trackingNumber: string, change: AuditedChange): Promise<ProofView> {
     const [personal, images] = await Promise.all([this.#personal(row), imagesOf(this.#db, row.id)]);
     const facts = storedFacts(row);
-    await this.#db.transaction().execute((trx) => auditDelivery(trx, this.#clock, change, 'pod.read', { type: 'proof', id: row.id }, { trackingNumber, personalData: personal === null ? 'shredded' : 'present' }));
+    await this.#db.transaction().execute((trx) => recordChange(trx, this.#clock, change, 'pod.read', { type: 'proof', id: row.id }, { trackingNumber, personalData: personal === null ? 'shredded' : 'present' }));
     return {
       proofId: row.id,
       receiptId: row.receipt_id,
@@ -72,17 +72,17 @@ export class ProofArchive {
   }
 
   /** One image's bytes, decrypted; audited. 410 once shredded, 404 when the proof has no such image. */
-  async image(row: ProofRow, role: ImageRole, trackingNumber: string, change: DeliveryChange): Promise<{ contentType: ImageType; bytes: Buffer }> {
+  async image(row: ProofRow, role: ImageRole, trackingNumber: string, change: AuditedChange): Promise<{ contentType: ImageType; bytes: Buffer }> {
     if (row.personal_shredded_at !== null) throw shredded(row.id);
     const stored = await this.#db.selectFrom('proof_images').selectAll().where('proof_id', '=', row.id).where('role', '=', role).executeTakeFirst();
     if (stored === undefined) throw new RampartError('proof.not_found', `proof ${row.id} has no ${role} image`, { publicDetail: `This proof has no ${role} image.` });
     const bytes = await this.#keyring.decryptField(imageRef(stored.id), stored.bytes);
-    await this.#db.transaction().execute((trx) => auditDelivery(trx, this.#clock, change, 'pod.image_read', { type: 'proof', id: row.id }, { trackingNumber, role, sha256: stored.sha256 }));
+    await this.#db.transaction().execute((trx) => recordChange(trx, this.#clock, change, 'pod.image_read', { type: 'proof', id: row.id }, { trackingNumber, role, sha256: stored.sha256 }));
     return { contentType: stored.content_type, bytes };
   }
 
   /** The signed export bundle (record, images still held, receipt, receipt keys); audited. */
-  async export(row: ProofRow, trackingNumber: string, change: DeliveryChange): Promise<SignedProofBundle> {
+  async export(row: ProofRow, trackingNumber: string, change: AuditedChange): Promise<SignedProofBundle> {
     const personal = await this.#personal(row);
     const images: { signature?: Buffer; photo?: Buffer } = {};
     if (personal !== null) {
@@ -91,7 +91,7 @@ export class ProofArchive {
     }
     const bundle = await exportProofBundle({ record: storedRecord(row, personal), images, receipt: row.receipt, jwks: await receiptJwks(this.#db), keyring: this.#keyring, clock: this.#clock });
     await this.#db.transaction().execute((trx) =>
-      auditDelivery(trx, this.#clock, change, 'pod.export', { type: 'proof', id: row.id }, { trackingNumber, personalData: personal === null ? 'shredded' : 'present', images: Object.keys(images) }),
+      recordChange(trx, this.#clock, change, 'pod.export', { type: 'proof', id: row.id }, { trackingNumber, personalData: personal === null ? 'shredded' : 'present', images: Object.keys(images) }),
     );
     return bundle;
   }
@@ -101,7 +101,7 @@ export class ProofArchive {
    * the ciphertexts go, so nothing decrypts to them again). Audited. Returns
    * false when it had been shredded already (and writes nothing).
    */
-  async shred(proofId: string, reason: ShredReason, change: DeliveryChange): Promise<boolean> {
+  async shred(proofId: string, reason: ShredReason, change: AuditedChange): Promise<boolean> {
     return this.#db.transaction().execute(async (trx) => {
       const row = await loadProof(trx, proofId);
       if (row.personal_shredded_at !== null) return false;
@@ -109,7 +109,7 @@ export class ProofArchive {
       const images = await trx.deleteFrom('proof_images').where('proof_id', '=', proofId).executeTakeFirst();
       await trx.updateTable('proofs').set({ personal: null, personal_shredded_at: at }).where('id', '=', proofId).where('personal_shredded_at', 'is', null).execute();
       const facts = storedFacts(row);
-      await auditDelivery(trx, this.#clock, change, 'pod.shred', { type: 'proof', id: proofId }, { trackingNumber: facts.tracking_number, reason, imagesDeleted: Number(images.numDeletedRows), dueAt: row.personal_expires_at });
+      await recordChange(trx, this.#clock, change, 'pod.shred', { type: 'proof', id: proofId }, { trackingNumber: facts.tracking_number, reason, imagesDeleted: Number(images.numDeletedRows), dueAt: row.personal_expires_at });
       return true;
     });
   }

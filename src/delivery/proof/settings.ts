@@ -1,5 +1,5 @@
 import type { RampartConfig } from '../../config/schema.ts';
-import { DEFAULT_PROOF_LIMITS, proofLimits, type ProofLimits, type SubmissionRules } from './core/index.ts';
+import { proofLimits, type ProofLimits, type SubmissionRules } from './core/index.ts';
 
 // What stored proofs of delivery take from the configuration.
 
@@ -15,6 +15,3 @@ export interface ProofSettings {
 export function proofSettings(config: Pick<RampartConfig, 'delivery' | 'identity'>): ProofSettings {
   return { limits: proofLimits(config.delivery), issuer: config.identity.tokens.issuer, retentionYears: config.delivery.proofRetentionYears };
 }
-
-/** The configuration's defaults, for commands and tests that run without one. */
-export const DEFAULT_PROOF_SETTINGS: ProofSettings = { limits: DEFAULT_PROOF_LIMITS, issuer: 'urn:rampart', retentionYears: 7 };

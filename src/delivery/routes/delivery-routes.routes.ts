@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { PlaneApp } from '../../http/plane.ts';
-import { can, type Permission } from '../../identity/rbac.ts';
+import { can, listScope, type Permission } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
-import { depotScope } from '../common.ts';
 import { changeOf, defined } from '../schemas.ts';
 import { IdParams } from '../shipments/shipments.schema.ts';
 import type { Routes } from './index.ts';
@@ -55,9 +54,7 @@ export function registerRouteRoutes(app: PlaneApp, routes: Routes): void {
     { config: { access: { permission: 'route.read' } }, schema: { tags: ['routes'], summary: 'List routes: filter by date, driver, depot, status; newest date first', querystring: ListRoutesQuery, response: { 200: RouteListSchema, ...RouteErrors } } },
     async (request) => {
       const q = request.query;
-      const actor = request.actor;
-      const scope = actor?.kind === 'account' && actor.role === 'driver' ? { ownerId: actor.id } : defined({ depots: depotScope(actor) });
-      return service.list({ limit: q.limit, ...scope, ...defined({ date: q.date, driver: q.driver, depot: q.depot, status: q.status, cursor: q.cursor }) });
+      return service.list({ limit: q.limit, ...listScope(request.actor, 'route'), ...defined({ date: q.date, driver: q.driver, depot: q.depot, status: q.status, cursor: q.cursor }) });
     },
   );
 
@@ -184,8 +181,8 @@ export function registerRouteRoutes(app: PlaneApp, routes: Routes): void {
     { config: { access: { permission: 'route.read' } }, schema: { tags: ['missions'], summary: 'One drone mission and its document', params: MissionParams, response: { 200: MissionSchema, ...RouteErrors } } },
     async (request) => {
       const mission = await missions.get(request.params.id);
-      const actor = request.actor;
-      if ((actor?.kind === 'account' && actor.role === 'driver') || !can(actor, 'route.read', { type: 'drone_mission', id: mission.id, depotId: mission.depotId })) throw new RampartError('drone_mission.not_found', 'mission not visible to caller');
+      // A mission belongs to no account, so `can` shows it to no driver.
+      if (!can(request.actor, 'route.read', { type: 'drone_mission', id: mission.id, depotId: mission.depotId })) throw new RampartError('drone_mission.not_found', 'mission not visible to caller');
       return mission;
     },
   );

@@ -1,7 +1,7 @@
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Db } from '../../storage/database.ts';
-import { auditDelivery, type DeliveryChange } from '../common.ts';
+import { type AuditedChange, recordChange } from '../../audit/append.ts';
 import { loadDepot } from '../depots/depots.service.ts';
 import { encodeDroneMission, planDroneMission, type DroneMission, type DroneMissionSettings } from '../planning/index.ts';
 
@@ -47,7 +47,7 @@ export class MissionService {
   }
 
   /** Plans and stores a mission for a drone-mode shipment waiting for dispatch (MissionRefusedError, 422, lists every reason). */
-  async plan(shipmentId: string, droneId: string, change: DeliveryChange): Promise<MissionView> {
+  async plan(shipmentId: string, droneId: string, change: AuditedChange): Promise<MissionView> {
     const shipment = await this.#db.selectFrom('shipments').select(['id', 'depot_id', 'mode', 'status', 'dest_lat', 'dest_lon', 'weight_kg']).where('id', '=', shipmentId).executeTakeFirst();
     if (shipment === undefined) throw new RampartError('shipment.not_found', `no shipment ${shipmentId}`);
     if (shipment.mode !== 'drone') throw notPossible(`Shipment ${shipmentId} is a truck delivery.`);
@@ -70,13 +70,13 @@ export class MissionService {
         .insertInto('drone_missions')
         .values({ id: mission.missionId, shipment_id: shipmentId, drone_id: droneId, depot_id: shipment.depot_id, status: 'planned', document: JSON.stringify(mission), distance_m: mission.distanceMetres, created_at: mission.createdAt, sent_at: null })
         .execute();
-      await auditDelivery(trx, this.#clock, change, 'drone_mission.create', { type: 'drone_mission', id: mission.missionId }, { shipment: shipmentId, drone: droneId, device: drone.device_id, distanceMetres: mission.distanceMetres });
+      await recordChange(trx, this.#clock, change, 'drone_mission.create', { type: 'drone_mission', id: mission.missionId }, { shipment: shipmentId, drone: droneId, device: drone.device_id, distanceMetres: mission.distanceMetres });
     });
     return this.get(mission.missionId);
   }
 
   /** Publishes the mission to the drone's device (QoS 1, acknowledged by the device), then records it sent. */
-  async send(id: string, change: DeliveryChange): Promise<MissionView> {
+  async send(id: string, change: AuditedChange): Promise<MissionView> {
     const mission = await this.get(id);
     if (mission.status === 'sent') throw notPossible(`Mission ${id} was already sent.`);
     const deviceId = mission.mission.droneId;
@@ -87,7 +87,7 @@ export class MissionService {
     await this.#db.transaction().execute(async (trx) => {
       const now = this.#clock.now().toISOString();
       await trx.updateTable('drone_missions').set({ status: 'sent', sent_at: now }).where('id', '=', id).execute();
-      await auditDelivery(trx, this.#clock, change, 'drone_mission.send', { type: 'drone_mission', id }, { shipment: mission.shipmentId, drone: mission.droneId, device: deviceId });
+      await recordChange(trx, this.#clock, change, 'drone_mission.send', { type: 'drone_mission', id }, { shipment: mission.shipmentId, drone: mission.droneId, device: deviceId });
     });
     return this.get(id);
   }

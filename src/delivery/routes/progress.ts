@@ -3,7 +3,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
-import { auditDelivery, type DeliveryChange } from '../common.ts';
+import { type AuditedChange, recordChange } from '../../audit/append.ts';
 import type { ShipmentLifecycle } from '../shipments/lifecycle.ts';
 import type { FailureReason } from '../shipments/status.ts';
 import { currentOrder, loadRouteRow, recordRouteEvent } from './routes.store.ts';
@@ -30,7 +30,7 @@ export async function markStopDelivered(trx: Kysely<Tables>, shipmentId: string,
 }
 
 /** Completes an in-progress route with no pending or arrived stop left (history entry, no audit of its own: the visit that ended it is audited). */
-export async function completeIfDone(trx: Kysely<Tables>, routeId: string, at: string, change: DeliveryChange): Promise<boolean> {
+export async function completeIfDone(trx: Kysely<Tables>, routeId: string, at: string, change: AuditedChange): Promise<boolean> {
   const open = await trx.selectFrom('route_stops').select('id').where('route_id', '=', routeId).where('status', 'in', ['pending', 'arrived']).executeTakeFirst();
   if (open !== undefined) return false;
   const done = await trx.updateTable('routes').set((eb) => ({ status: 'completed', completed_at: at, updated_at: at, revision: eb('revision', '+', 1) })).where('id', '=', routeId).where('status', '=', 'in_progress').executeTakeFirst();
@@ -52,7 +52,7 @@ export class RouteProgress {
   }
 
   /** planned → in_progress; every pending stop's shipment goes out for delivery, all in one transaction. */
-  async start(routeId: string, change: DeliveryChange): Promise<void> {
+  async start(routeId: string, change: AuditedChange): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       const now = this.#clock.now().toISOString();
       const started = await trx.updateTable('routes').set((eb) => ({ status: 'in_progress', started_at: now, updated_at: now, revision: eb('revision', '+', 1) })).where('id', '=', routeId).where('status', '=', 'planned').executeTakeFirst();
@@ -61,7 +61,7 @@ export class RouteProgress {
       const pending = await trx.selectFrom('route_stops').select('shipment_id').where('route_id', '=', routeId).where('status', '=', 'pending').orderBy('sequence').execute();
       for (const stop of pending) await this.#lifecycle.transition(trx, { ...change, shipmentId: stop.shipment_id, to: 'out_for_delivery' });
       await recordRouteEvent(trx, { routeId, kind: 'started', change, at: now, after: order });
-      await auditDelivery(trx, this.#clock, change, 'route.start', { type: 'route', id: routeId }, { stops: pending.length });
+      await recordChange(trx, this.#clock, change, 'route.start', { type: 'route', id: routeId }, { stops: pending.length });
       if (pending.length === 0) await completeIfDone(trx, routeId, now, change);
     });
   }
@@ -75,24 +75,24 @@ export class RouteProgress {
     return { shipmentId: stop.shipment_id };
   }
 
-  async arrive(routeId: string, stopId: string, change: DeliveryChange): Promise<void> {
+  async arrive(routeId: string, stopId: string, change: AuditedChange): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       const { shipmentId } = await this.#visit(trx, routeId, stopId, ['pending']);
       const now = this.#clock.now().toISOString();
       await trx.updateTable('route_stops').set({ status: 'arrived', arrived_at: now }).where('id', '=', stopId).where('status', '=', 'pending').execute();
-      await auditDelivery(trx, this.#clock, change, 'route.stop_arrive', { type: 'route', id: routeId }, { stop: stopId, shipment: shipmentId });
+      await recordChange(trx, this.#clock, change, 'route.stop_arrive', { type: 'route', id: routeId }, { stop: stopId, shipment: shipmentId });
     });
   }
 
   /** A failed attempt: the shipment → failed with the reason (and the note, sealed before this call); the route completes if it was the last stop. */
-  async fail(routeId: string, stopId: string, reason: FailureReason, note: string | undefined, change: DeliveryChange): Promise<void> {
+  async fail(routeId: string, stopId: string, reason: FailureReason, note: string | undefined, change: AuditedChange): Promise<void> {
     const sealed = note === undefined || note.trim() === '' ? undefined : await this.#lifecycle.sealNote(note);
     await this.#db.transaction().execute(async (trx) => {
       const { shipmentId } = await this.#visit(trx, routeId, stopId, ['pending', 'arrived']);
       const now = this.#clock.now().toISOString();
       await trx.updateTable('route_stops').set({ status: 'failed', finished_at: now }).where('id', '=', stopId).execute();
       await this.#lifecycle.transition(trx, { ...change, shipmentId, to: 'failed', reason, note: sealed });
-      await auditDelivery(trx, this.#clock, change, 'route.stop_fail', { type: 'route', id: routeId }, { stop: stopId, shipment: shipmentId, reason });
+      await recordChange(trx, this.#clock, change, 'route.stop_fail', { type: 'route', id: routeId }, { stop: stopId, shipment: shipmentId, reason });
       await completeIfDone(trx, routeId, now, change);
     });
   }

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { ProblemSchema } from '../../http/problem.ts';
-import { ACCOUNT_ID_PATTERN } from '../common.ts';
+import { ACCOUNT_ID_PATTERN } from '../checks.ts';
 import { DepotIdSchema, Errors, LimitSchema, NextCursor, UnitIdSchema } from '../schemas.ts';
 import { ShipmentIdSchema } from '../shipments/shipments.schema.ts';
 

@@ -1,9 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { JsonValue } from '../../audit/append.ts';
+import type { AuditedChange, JsonValue } from '../../audit/append.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { RouteEventKind, RouteStatus, RouteStopStatus, RouteTable, Tables } from '../../storage/tables.ts';
-import type { DeliveryChange } from '../common.ts';
 import type { PlannedRoute, PlannedStop, RouteFeatureCollection } from '../planning/index.ts';
 import { routeFeatureCollection } from '../planning/index.ts';
 import type { Resource } from '../../identity/rbac.ts';
@@ -179,7 +178,7 @@ export function routeMap(route: RouteDetail): { type: RouteFeatureCollection['ty
 export interface RouteEventInput {
   readonly routeId: string;
   readonly kind: RouteEventKind;
-  readonly change: DeliveryChange;
+  readonly change: AuditedChange;
   readonly at: string;
   readonly before?: readonly string[] | undefined;
   readonly after?: readonly string[] | undefined;

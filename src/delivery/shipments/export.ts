@@ -1,6 +1,6 @@
 import type { Db } from '../../storage/database.ts';
 import type { Clock } from '../../kernel/clock.ts';
-import { auditDelivery, type DeliveryChange } from '../common.ts';
+import { type AuditedChange, recordChange } from '../../audit/append.ts';
 import { exportHeader, exportRows } from './csv.ts';
 import { listShipments, type ShipmentQuery } from './shipments.query.ts';
 import type { ShipmentService } from './shipments.service.ts';
@@ -28,10 +28,10 @@ export async function countShipments(db: Db, filter: ExportFilter): Promise<numb
 }
 
 /** Audits the export, then yields the CSV: the header, then pages of rows (oldest first, at most MAX_EXPORT_ROWS). */
-export async function startExport(deps: { db: Db; clock: Clock; shipments: ShipmentService }, filter: ExportFilter, change: DeliveryChange): Promise<{ rows: number; chunks: AsyncGenerator<string> }> {
+export async function startExport(deps: { db: Db; clock: Clock; shipments: ShipmentService }, filter: ExportFilter, change: AuditedChange): Promise<{ rows: number; chunks: AsyncGenerator<string> }> {
   const rows = await countShipments(deps.db, filter);
   await deps.db.transaction().execute((trx) =>
-    auditDelivery(trx, deps.clock, change, 'shipment.export', { type: 'shipment_export', id: 'csv' }, {
+    recordChange(trx, deps.clock, change, 'shipment.export', { type: 'shipment_export', id: 'csv' }, {
       rows,
       depot: filter.depot ?? null,
       depots: filter.depots === undefined ? null : [...filter.depots],

@@ -1,5 +1,5 @@
 import type { Db } from '../../storage/database.ts';
-import { auditDelivery, type DeliveryChange } from '../common.ts';
+import { type AuditedChange, recordChange } from '../../audit/append.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { importInvalid, parseShipmentCsv, type RowProblem } from './csv.ts';
 import type { PreparedShipment, ShipmentService } from './shipments.service.ts';
@@ -20,7 +20,7 @@ export interface ImportProgress {
 }
 
 export interface ImportOptions {
-  readonly change: DeliveryChange;
+  readonly change: AuditedChange;
   readonly skipInvalid: boolean;
   /** The depot of rows without a depot column or cell. */
   readonly defaultDepot?: string | undefined;
@@ -85,7 +85,7 @@ export async function importShipments(deps: { db: Db; clock: Clock; shipments: S
       const shipment = await deps.shipments.insertPrepared(trx, entry.prepared, options.change, { import: true, row: entry.row });
       out.push({ row: entry.row, id: shipment.id, trackingNumber: shipment.trackingNumber, trackingToken: entry.prepared.token });
     }
-    await auditDelivery(trx, deps.clock, options.change, 'shipment.import', { type: 'shipment_import', id: out[0]?.id ?? 'none' }, { created: out.length, skippedRows: [...new Set(problems.map((p) => p.row))], depot: options.defaultDepot ?? null });
+    await recordChange(trx, deps.clock, options.change, 'shipment.import', { type: 'shipment_import', id: out[0]?.id ?? 'none' }, { created: out.length, skippedRows: [...new Set(problems.map((p) => p.row))], depot: options.defaultDepot ?? null });
     return out;
   });
   progress('write', prepared.length, prepared.length);

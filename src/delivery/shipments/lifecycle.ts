@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { JsonValue } from '../../audit/append.ts';
+import { type AuditedChange, type JsonValue, recordChange } from '../../audit/append.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Tables } from '../../storage/tables.ts';
-import { auditDelivery, invalid, type DeliveryChange } from '../common.ts';
+import { invalid } from '../checks.ts';
 import { checkDriverFor } from '../fleet/fleet.service.ts';
 import { eventTypeFor, type ShipmentEvent, type ShipmentEventSink } from './events.ts';
 import { loadSummaryRow, summaryView, type ShipmentSummary, type SummaryRow } from './shipments.store.ts';
@@ -26,18 +26,18 @@ export interface SealedNote {
   readonly ciphertext: string;
 }
 
-export interface AssignInput extends DeliveryChange {
+export interface AssignInput extends AuditedChange {
   readonly shipmentId: string;
   readonly driverId: string;
 }
 
-export interface UnassignInput extends DeliveryChange {
+export interface UnassignInput extends AuditedChange {
   readonly shipmentId: string;
 }
 
 export type ProgressStatus = 'out_for_delivery' | 'delivered' | 'failed' | 'returned';
 
-export interface TransitionInput extends DeliveryChange {
+export interface TransitionInput extends AuditedChange {
   readonly shipmentId: string;
   readonly to: ProgressStatus;
   readonly reason?: FailureReason | undefined;
@@ -52,7 +52,7 @@ export interface HistoryRowInput {
   readonly reason: FailureReason | null;
   readonly note: string | null;
   readonly driverId: string | null;
-  readonly change: DeliveryChange;
+  readonly change: AuditedChange;
   readonly at: string;
 }
 
@@ -173,11 +173,11 @@ export class ShipmentLifecycle {
   async #finish(
     trx: Kysely<Tables>,
     before: SummaryRow,
-    step: { to: ShipmentStatus; reason: FailureReason | null; note: SealedNote | null; driverId: string | null; change: DeliveryChange; at: string; action: string; details: Record<string, JsonValue> },
+    step: { to: ShipmentStatus; reason: FailureReason | null; note: SealedNote | null; driverId: string | null; change: AuditedChange; at: string; action: string; details: Record<string, JsonValue> },
   ): Promise<ShipmentSummary> {
     await this.recordHistory(trx, { ...(step.note === null ? {} : { id: step.note.eventId }), shipmentId: before.id, from: before.status, to: step.to, reason: step.reason, note: step.note?.ciphertext ?? null, driverId: step.driverId, change: step.change, at: step.at });
     // Audit details name statuses, reasons and account ids only: the note may name people.
-    await auditDelivery(trx, this.#clock, step.change, step.action, { type: 'shipment', id: before.id }, { trackingNumber: before.tracking_number, ...step.details });
+    await recordChange(trx, this.#clock, step.change, step.action, { type: 'shipment', id: before.id }, { trackingNumber: before.tracking_number, ...step.details });
     const after = await loadSummaryRow(trx, before.id);
     const type = eventTypeFor(step.to);
     if (type !== undefined) await this.publish(trx, after, type, step.at);

@@ -1,5 +1,5 @@
 import { hasControl } from '../../devices/registry.ts';
-import { DEPOT_ID_PATTERN } from '../common.ts';
+import { DEPOT_ID_PATTERN } from '../checks.ts';
 import { DELIVERY_MODES, PROOF_KINDS, type DeliveryMode, type ProofKind, type TimeWindow } from './shipments.store.ts';
 
 // The rules for a shipment's fields, shared by the API (first problem

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { Db } from '../../storage/database.ts';
-import { decodeCursor, encodeCursor } from '../common.ts';
+import { decodeCursor, encodeCursor, valueAndId } from '../../storage/listing.ts';
 import { SUMMARY_COLUMNS, summaryView, type DeliveryMode, type ShipmentSummary } from './shipments.store.ts';
 import type { FailureReason, ShipmentStatus } from './status.ts';
 import { parseTrackingNumber } from './tracking-number.ts';
@@ -81,14 +81,14 @@ export async function listShipments(db: Db, query: ShipmentQuery): Promise<{ ite
     }
   }
   if (query.cursor !== undefined) {
-    const { value, id } = decodeCursor(query.cursor);
+    const { value, id } = decodeCursor(query.cursor, valueAndId);
     const op = order === 'asc' ? '>' : '<';
     select = select.where((eb) => eb.or([eb(sort, op, String(value)), eb.and([eb(sort, '=', String(value)), eb('id', op, id)])]));
   }
   const rows = await select.execute();
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
-  return { items: page.map(summaryView), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last[sort], last.id) : null };
+  return { items: page.map(summaryView), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last[sort], last.id]) : null };
 }
 
 export async function shipmentHistory(db: Db, keyring: Keyring, shipmentId: string, withNotes: boolean): Promise<HistoryEntry[]> {

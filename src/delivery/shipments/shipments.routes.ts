@@ -1,12 +1,11 @@
 import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { PlaneApp } from '../../http/plane.ts';
-import { can, type Permission, type Resource } from '../../identity/rbac.ts';
+import { can, listScope, type Permission, type Resource } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
-import { depotScope } from '../common.ts';
 import type { Delivery } from '../delivery.ts';
 import { changeOf, defined, Errors } from '../schemas.ts';
-import { listShipments, shipmentHistory, type ShipmentQuery } from './shipments.query.ts';
+import { listShipments, shipmentHistory } from './shipments.query.ts';
 import { AssignBody, CreateBody, DetailSchema, HistorySchema, IdParams, ListQuery, ListResponse, PatchBody, StatusBody, SummarySchema, TokenIssued } from './shipments.schema.ts';
 import type { ShipmentSummary } from './shipments.store.ts';
 import { checkTransition } from './status.ts';
@@ -19,13 +18,6 @@ import { trackingPath } from './tracking-token.ts';
 
 export function shipmentResource(s: ShipmentSummary): Resource {
   return { type: 'shipment', id: s.id, depotId: s.depotId, ...(s.assignedDriverId === null ? {} : { ownerId: s.assignedDriverId }) };
-}
-
-/** The list scope of the caller: a dispatcher's depots, a driver's own shipments. */
-export function listScope(request: FastifyRequest): Pick<ShipmentQuery, 'depots' | 'ownerId'> {
-  const actor = request.actor;
-  if (actor?.kind === 'account' && actor.role === 'driver') return { ownerId: actor.id };
-  return defined({ depots: depotScope(actor) });
 }
 
 export function toUtc(time: string | undefined): string | undefined {
@@ -53,7 +45,7 @@ export function registerShipmentRoutes(app: PlaneApp, delivery: Delivery): void 
       const q = request.query;
       return listShipments(delivery.db, {
         limit: q.limit,
-        ...listScope(request),
+        ...listScope(request.actor, 'shipment'),
         ...defined({ depot: q.depot, status: q.status, mode: q.mode, driver: q.driver, windowFrom: toUtc(q.windowFrom), windowTo: toUtc(q.windowTo), q: q.q, sort: q.sort, order: q.order, cursor: q.cursor }),
       });
     },

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { ProblemSchema } from '../../http/problem.ts';
-import { ACCOUNT_ID_PATTERN } from '../common.ts';
+import { ACCOUNT_ID_PATTERN } from '../checks.ts';
 import { DepotIdSchema, LimitSchema, NextCursor, PointSchema } from '../schemas.ts';
 import { MAX_ADDRESS, MAX_DIMENSION_CM, MAX_RECIPIENT_NAME, MAX_WEIGHT_KG, PHONE_PATTERN, REFERENCE_PATTERN } from './shipments.input.ts';
 import { SHIPMENT_SORTS } from './shipments.query.ts';

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { JsonValue } from '../../audit/append.ts';
+import { type AuditedChange, type JsonValue, recordChange } from '../../audit/append.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
-import { auditDelivery, diff, invalid, type DeliveryChange } from '../common.ts';
+import { diff, invalid } from '../checks.ts';
 import { loadDepot } from '../depots/depots.service.ts';
 import { insideServiceArea } from '../depots/service-area.ts';
 import type { ProgressStatus, ShipmentLifecycle } from './lifecycle.ts';
@@ -109,7 +109,7 @@ export class ShipmentService {
   }
 
   /** Inserts a prepared shipment with its first history row, audit entry and `shipment.created` event. */
-  async insertPrepared(trx: Kysely<Tables>, prepared: PreparedShipment, change: DeliveryChange, auditExtra: Record<string, JsonValue> = {}): Promise<ShipmentSummary> {
+  async insertPrepared(trx: Kysely<Tables>, prepared: PreparedShipment, change: AuditedChange, auditExtra: Record<string, JsonValue> = {}): Promise<ShipmentSummary> {
     const { input } = prepared;
     const problem = await this.placementProblem(trx, input);
     if (problem !== undefined) throw problem;
@@ -148,13 +148,13 @@ export class ShipmentService {
     await this.lifecycle.recordHistory(trx, { shipmentId: prepared.id, from: null, to: 'created', reason: null, note: null, driverId: null, change, at: now });
     const row = await loadSummaryRow(trx, prepared.id);
     const shipment = summaryView(row);
-    await auditDelivery(trx, this.#clock, change, 'shipment.create', { type: 'shipment', id: prepared.id }, { ...shipmentFacts(shipment), ...auditExtra });
+    await recordChange(trx, this.#clock, change, 'shipment.create', { type: 'shipment', id: prepared.id }, { ...shipmentFacts(shipment), ...auditExtra });
     await this.lifecycle.publish(trx, row, 'shipment.created', now);
     return shipment;
   }
 
   /** Creates one shipment; its tracking token is returned here and never again. */
-  async create(input: NewShipment, change: DeliveryChange): Promise<{ shipment: ShipmentDetail; trackingToken: string }> {
+  async create(input: NewShipment, change: AuditedChange): Promise<{ shipment: ShipmentDetail; trackingToken: string }> {
     const prepared = await this.prepare(input);
     const shipment = await this.#db.transaction().execute((trx) => this.insertPrepared(trx, prepared, change));
     return { shipment: { ...shipment, recipient: { ...prepared.input.recipient } }, trackingToken: prepared.token };
@@ -183,7 +183,7 @@ export class ShipmentService {
   }
 
   /** Edits a shipment that is not yet on the road; the mode only before assignment. */
-  async update(id: string, patch: ShipmentPatch, change: DeliveryChange): Promise<ShipmentSummary> {
+  async update(id: string, patch: ShipmentPatch, change: AuditedChange): Promise<ShipmentSummary> {
     const before = await this.get(id);
     if (!EDITABLE.includes(before.status)) throw new RampartError('shipment.not_editable', `shipment ${id} is ${before.status}`, { publicDetail: `A ${before.status} shipment can no longer be changed.` });
     if (patch.mode !== undefined && patch.mode !== before.mode && before.status !== 'created') throw new RampartError('shipment.not_editable', 'mode change after assignment', { publicDetail: 'The delivery mode can be changed only before the shipment is assigned.' });
@@ -241,33 +241,33 @@ export class ShipmentService {
       const after = summaryView(await loadSummaryRow(trx, id));
       const destinationChanged = after.destination.lat !== before.destination.lat || after.destination.lon !== before.destination.lon;
       // Personal data appears only as the names of the fields that changed.
-      await auditDelivery(trx, this.#clock, change, 'shipment.update', { type: 'shipment', id }, { ...diff(shipmentFacts(before), shipmentFacts(after)), recipientChanged: Object.keys(ciphertexts), destinationChanged });
+      await recordChange(trx, this.#clock, change, 'shipment.update', { type: 'shipment', id }, { ...diff(shipmentFacts(before), shipmentFacts(after)), recipientChanged: Object.keys(ciphertexts), destinationChanged });
       return after;
     });
   }
 
   /** Assigns a driver in a transaction of its own (see ShipmentLifecycle.assign). */
-  assign(shipmentId: string, driverId: string, change: DeliveryChange): Promise<ShipmentSummary> {
+  assign(shipmentId: string, driverId: string, change: AuditedChange): Promise<ShipmentSummary> {
     return this.#db.transaction().execute((trx) => this.lifecycle.assign(trx, { ...change, shipmentId, driverId }));
   }
 
-  unassign(shipmentId: string, change: DeliveryChange): Promise<ShipmentSummary> {
+  unassign(shipmentId: string, change: AuditedChange): Promise<ShipmentSummary> {
     return this.#db.transaction().execute((trx) => this.lifecycle.unassign(trx, { ...change, shipmentId }));
   }
 
   /** A status change in a transaction of its own; the note is encrypted first. */
-  async transition(shipmentId: string, request: { to: ProgressStatus; reason?: FailureReason | undefined; note?: string | undefined }, change: DeliveryChange): Promise<ShipmentSummary> {
+  async transition(shipmentId: string, request: { to: ProgressStatus; reason?: FailureReason | undefined; note?: string | undefined }, change: AuditedChange): Promise<ShipmentSummary> {
     const note = request.note === undefined || request.note.trim() === '' ? undefined : await this.lifecycle.sealNote(request.note);
     return this.#db.transaction().execute((trx) => this.lifecycle.transition(trx, { ...change, shipmentId, to: request.to, reason: request.reason, note }));
   }
 
   /** Replaces the tracking token: the old link stops working at once. Returns the new token (shown once). */
-  async rotateTrackingToken(id: string, change: DeliveryChange): Promise<string> {
+  async rotateTrackingToken(id: string, change: AuditedChange): Promise<string> {
     const { token, hash } = newTrackingToken();
     await this.#db.transaction().execute(async (trx) => {
       const row: SummaryRow = await loadSummaryRow(trx, id);
       await trx.updateTable('shipments').set({ tracking_token_hash: hash, updated_at: this.#clock.now().toISOString() }).where('id', '=', id).execute();
-      await auditDelivery(trx, this.#clock, change, 'shipment.tracking_rotate', { type: 'shipment', id }, { trackingNumber: row.tracking_number });
+      await recordChange(trx, this.#clock, change, 'shipment.tracking_rotate', { type: 'shipment', id }, { trackingNumber: row.tracking_number });
     });
     return token;
   }

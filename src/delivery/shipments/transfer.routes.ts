@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import Type from 'typebox';
 import type { PlaneApp } from '../../http/plane.ts';
 import { PROBLEM_CONTENT_TYPE, problemFor } from '../../http/problem.ts';
-import { can } from '../../identity/rbac.ts';
+import { can, listScope } from '../../identity/rbac.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Delivery } from '../delivery.ts';
 import { changeOf, defined, Errors } from '../schemas.ts';
@@ -10,7 +10,7 @@ import type { RowProblem } from './csv.ts';
 import { startExport } from './export.ts';
 import { API_MAX_IMPORT_ROWS, importShipments } from './import.ts';
 import { ExportQuery, ImportProblemSchema, ImportQuery, ImportReportSchema } from './shipments.schema.ts';
-import { listScope, toUtc } from './shipments.routes.ts';
+import { toUtc } from './shipments.routes.ts';
 import { trackingPath } from './tracking-token.ts';
 
 // CSV in and out. Import takes a `text/csv` body (the plane's body limit and
@@ -72,7 +72,7 @@ export async function registerTransferRoutes(app: PlaneApp, delivery: Delivery):
     },
     async (request, reply) => {
       const q = request.query;
-      const scope = listScope(request);
+      const scope = listScope(request.actor, 'shipment', 'shipment.export');
       const exported = await startExport(delivery, { ...scope, ...defined({ depot: q.depot, status: q.status, mode: q.mode, driver: q.driver, windowFrom: toUtc(q.windowFrom), windowTo: toUtc(q.windowTo) }) }, changeOf(request));
       // A stream is sent as it is read (the response schema describes the document, not the stream).
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="shipments.csv"').send(Readable.from(exported.chunks) as unknown as string);

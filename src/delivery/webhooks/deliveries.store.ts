@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Db } from '../../storage/database.ts';
+import { decodeCursor, encodeCursor } from '../../storage/listing.ts';
 import type { Tables, WebhookDeliveryTable } from '../../storage/tables.ts';
 
 // The webhook_deliveries table: the queue the dispatcher works through and the
@@ -115,30 +116,27 @@ export interface DeliveryQuery {
   readonly cursor?: string;
 }
 
-/** `<created_at>|<id>` of the last row of a page, base64url: newest-first keyset pagination. */
-function encodeCursor(row: Row): string {
-  return Buffer.from(`${row.created_at}|${row.id}`, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (createdAt === undefined || id === undefined || rest.length > 0 || Number.isNaN(Date.parse(createdAt)) || !/^whd_[A-Za-z0-9_-]{22}$/.test(id)) {
-    throw new RampartError('request.invalid', 'malformed delivery cursor', { publicDetail: 'The cursor is not one this API returned.' });
-  }
-  return { createdAt: new Date(createdAt).toISOString(), id };
+/** Newest-first keyset pagination on (created_at, id) of the previous page's last row. */
+function afterDelivery(cursor: string): { createdAt: string; id: string } {
+  return decodeCursor(
+    cursor,
+    ([createdAt, id, ...rest]) =>
+      typeof createdAt === 'string' && typeof id === 'string' && rest.length === 0 && !Number.isNaN(Date.parse(createdAt)) && /^whd_[A-Za-z0-9_-]{22}$/.test(id) ? { createdAt: new Date(createdAt).toISOString(), id } : undefined,
+    { message: 'malformed delivery cursor', detail: 'The cursor is not one this API returned.' },
+  );
 }
 
 export async function listDeliveries(db: Db, endpointId: string, query: DeliveryQuery): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
   let select = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1);
   if (query.status !== undefined) select = select.where('status', '=', query.status);
   if (query.cursor !== undefined) {
-    const after = decodeCursor(query.cursor);
+    const after = afterDelivery(query.cursor);
     select = select.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
   }
   const rows = await select.execute();
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
-  return { items: page.map(deliveryView), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last) : null };
+  return { items: page.map(deliveryView), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor([last.created_at, last.id]) : null };
 }
 
 export async function findDelivery(db: Kysely<Tables>, endpointId: string, id: string): Promise<Row> {

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { RampartConfig } from '../../config/schema.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { Clock } from '../../kernel/clock.ts';
+import { isRampartError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { Db } from '../../storage/database.ts';
 import { claimDelivery, dueDeliveries, loadClaimed, recordOutcome, type AttemptOutcome, type ClaimedDelivery } from './deliveries.store.ts';
@@ -56,6 +57,8 @@ export function backoffDelayMs(attempt: number, settings: Pick<WebhookSettings, 
 }
 
 function describe(error: unknown): string {
+  // A catalogue error's message already names the problem; its code is not a system error code.
+  if (isRampartError(error)) return error.message;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code !== undefined && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { appendAudit, type AuditActor, type AuditContext, type JsonValue } from '../../audit/append.ts';
+import { recordChange, type AuditedChange, type JsonValue } from '../../audit/append.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
@@ -26,10 +26,7 @@ export const MAX_URL_LENGTH = 2048;
 
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 
-export interface WebhookChange {
-  readonly actor: AuditActor;
-  readonly context?: AuditContext;
-}
+export type WebhookChange = AuditedChange;
 
 export interface EndpointView {
   readonly id: string;
@@ -112,7 +109,7 @@ export class WebhookEndpoints {
   }
 
   #audit(trx: Kysely<Tables>, change: WebhookChange, action: string, id: string, details: Record<string, JsonValue>) {
-    return appendAudit(trx, { action, outcome: 'success', actor: change.actor, target: { type: 'webhook_endpoint', id }, ...(change.context === undefined ? {} : { context: change.context }), details }, this.#clock);
+    return recordChange(trx, this.#clock, change, action, { type: 'webhook_endpoint', id }, details);
   }
 
   async #load(db: Kysely<Tables>, id: string): Promise<ViewRow> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { hasCode } from '../../../test/support/errors.ts';
 import { referenceHmacSha256, verifyStandardWebhook } from '../../../test/support/standard-webhooks.ts';
 import { newWebhookSecret, SECRET_BYTES, webhookHeaders } from './signing.ts';
 
@@ -27,6 +28,15 @@ describe('webhook signing', () => {
       assert.equal(Buffer.from(secret.slice(6), 'base64').length, SECRET_BYTES);
       assert.ok(SECRET_BYTES * 8 >= 192);
     }
+  });
+
+  test('a secret without the whsec_ prefix, or of the wrong length, signs nothing', () => {
+    const key = (bytes: number) => Buffer.alloc(bytes, 7).toString('base64');
+    assert.throws(() => signed(key(32)), hasCode('webhook.secret_invalid', /lacks the whsec_ prefix/));
+    assert.throws(() => signed(`whsec_${key(23)}`), hasCode('webhook.secret_invalid', /not 24 to 64 bytes/));
+    assert.throws(() => signed(`whsec_${key(65)}`), hasCode('webhook.secret_invalid', /not 24 to 64 bytes/));
+    assert.doesNotThrow(() => signed(`whsec_${key(24)}`));
+    assert.doesNotThrow(() => signed(`whsec_${key(64)}`));
   });
 
   test('a signed webhook verifies with the endpoint secret, and the headers are the specification\'s', () => {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { RampartError } from '../../kernel/errors.ts';
 
 // Standard Webhooks signatures: HMAC-SHA256 under the endpoint's secret over
 // `<webhook-id>.<webhook-timestamp>.<body>`, sent as `v1,<base64>`. The id is
@@ -15,9 +16,9 @@ export function newWebhookSecret(): string {
 }
 
 function secretKey(secret: string): Buffer {
-  if (!secret.startsWith(SECRET_PREFIX)) throw new Error('webhook secret lacks the whsec_ prefix');
+  if (!secret.startsWith(SECRET_PREFIX)) throw new RampartError('webhook.secret_invalid', 'webhook secret lacks the whsec_ prefix');
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
-  if (key.length < 24 || key.length > 64) throw new Error('webhook secret is not 24 to 64 bytes of base64');
+  if (key.length < 24 || key.length > 64) throw new RampartError('webhook.secret_invalid', 'webhook secret is not 24 to 64 bytes of base64');
   return key;
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { hasCode } from '../../../test/support/errors.ts';
 import { addressRange, DestinationGuard, DestinationRefused, systemResolver, type ResolvedAddress, type Resolver } from './ssrf.ts';
 
 // The SSRF guard on its own: which addresses are public, which URLs are
@@ -145,8 +146,8 @@ describe('webhook destination guard', () => {
 
   test('a name that does not resolve is an ordinary, retryable error, not a refusal', async () => {
     const guard = new DestinationGuard({ allowPrivateCidrs: [] }, resolverOf({ 'empty.example.com': [] }));
-    await assert.rejects(guard.resolve('https://gone.example.com/'), (error: unknown) => !(error instanceof DestinationRefused) && /cannot resolve gone\.example\.com: ENOTFOUND/.test((error as Error).message));
-    await assert.rejects(guard.resolve('https://empty.example.com/'), /has no addresses/);
+    await assert.rejects(guard.resolve('https://gone.example.com/'), (error: unknown) => !(error instanceof DestinationRefused) && hasCode('webhook.host_unresolvable', /cannot resolve gone\.example\.com: ENOTFOUND/)(error));
+    await assert.rejects(guard.resolve('https://empty.example.com/'), hasCode('webhook.host_unresolvable', /empty\.example\.com has no addresses/));
   });
 
   test('plain http to a name passes only when every address it resolves to is allow-listed', async () => {

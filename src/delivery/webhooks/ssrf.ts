@@ -136,11 +136,11 @@ export class DestinationGuard {
       try {
         addresses = await this.#resolve(host);
       } catch (error) {
-        throw new Error(`cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+        throw new RampartError('webhook.host_unresolvable', `cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
       }
     }
     const first = addresses[0];
-    if (first === undefined) throw new Error(`${host} has no addresses`);
+    if (first === undefined) throw new RampartError('webhook.host_unresolvable', `${host} has no addresses`);
     for (const a of addresses) this.#vet(url, a.address, host);
     return { url, host, address: first };
   }

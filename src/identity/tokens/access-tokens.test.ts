@@ -92,6 +92,12 @@ describe('access tokens', () => {
     assert.equal(actor.id, reader.id);
   });
 
+  test('no token is issued to a disabled principal, nor for no scopes or scopes it was not granted', async () => {
+    await assert.rejects(issueAccessToken({ keyring, clock, config, principal: { ...reader, status: 'disabled' }, scopes: ['telemetry.read'] }), hasCode('identity.invalid_state', /is disabled: no token/));
+    await assert.rejects(issueAccessToken({ keyring, clock, config, principal: reader, scopes: [] }), hasCode('request.invalid', /not a non-empty subset/));
+    await assert.rejects(issueAccessToken({ keyring, clock, config, principal: reader, scopes: ['telemetry.read', 'device.read'] }), hasCode('request.invalid', /not a non-empty subset/));
+  });
+
   test('the lifetime never exceeds 10 minutes, whatever the configuration says', async () => {
     const issued = await issueAccessToken({ keyring, clock, config: { ...config, ttlSeconds: 86_400 }, principal: reader, scopes: ['telemetry.read'] });
     assert.equal(issued.expiresIn, MAX_TOKEN_TTL_SECONDS);

@@ -56,9 +56,9 @@ export function tokenTtlSeconds(config: TokenConfig): number {
 
 export async function issueAccessToken(options: IssueAccessTokenOptions): Promise<IssuedAccessToken> {
   const { principal, scopes } = options;
-  if (principal.status !== 'active') throw new Error(`service principal ${principal.id} is ${principal.status}: no token`);
+  if (principal.status !== 'active') throw new RampartError('identity.invalid_state', `service principal ${principal.id} is ${principal.status}: no token`);
   if (scopes.length === 0 || scopes.some((s) => !principal.scopes.includes(s))) {
-    throw new Error(`scopes ${scopes.join(' ')} are not a non-empty subset of ${principal.id}'s`);
+    throw new RampartError('request.invalid', `scopes ${scopes.join(' ')} are not a non-empty subset of ${principal.id}'s`);
   }
   const ttl = tokenTtlSeconds(options.config);
   const issuedAt = Math.floor(options.clock.now().getTime() / 1000);

@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { appendAudit, type AuditActor, type AuditContext } from '../../audit/append.ts';
+import { recordChange, type AuditedChange } from '../../audit/append.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId, randomToken } from '../../kernel/ids.ts';
 import type { Database } from '../../storage/database.ts';
+import { decodeCursor, encodeCursor } from '../../storage/listing.ts';
 import type { ServicePrincipalTable, Tables } from '../../storage/tables.ts';
 import { SERVICE_SCOPES, type ServiceScope } from '../rbac.ts';
 
@@ -47,10 +48,7 @@ export interface IssuedCredentials {
 }
 
 /** Who makes a change, for the audit entry. */
-export interface ChangeBy {
-  readonly actor: AuditActor;
-  readonly context?: AuditContext;
-}
+export type ChangeBy = AuditedChange;
 
 export interface PrincipalPage {
   readonly items: readonly ServicePrincipal[];
@@ -106,14 +104,12 @@ function validateScopes(scopes: readonly string[]): ServiceScope[] {
   return SERVICE_SCOPES.filter((scope) => scopes.includes(scope));
 }
 
-function encodeCursor(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const name = /^[A-Za-z0-9_-]{1,100}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!NAME.test(name)) throw new RampartError('request.invalid', 'malformed service principal cursor', { publicDetail: 'cursor is not one this endpoint returned' });
-  return name;
+/** The name a page cursor carries: the list is keyed by name. */
+function afterName(cursor: string): string {
+  return decodeCursor(cursor, ([name, ...rest]) => (typeof name === 'string' && rest.length === 0 && NAME.test(name) ? name : undefined), {
+    message: 'malformed service principal cursor',
+    detail: 'cursor is not one this endpoint returned',
+  });
 }
 
 /** An ISO time strictly after `previous`, so every change gives the row a new version (see principalVersion). */
@@ -178,11 +174,11 @@ export class ServicePrincipals {
     const requested = options.limit !== undefined && Number.isFinite(options.limit) ? Math.trunc(options.limit) : DEFAULT_PAGE_SIZE;
     const limit = Math.min(Math.max(requested, 1), MAX_PAGE_SIZE);
     let query = this.#database.db.selectFrom('service_principals').selectAll().orderBy('name').limit(limit + 1);
-    if (options.cursor !== undefined) query = query.where('name', '>', decodeCursor(options.cursor));
+    if (options.cursor !== undefined) query = query.where('name', '>', afterName(options.cursor));
     const rows = await query.execute();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toPrincipal), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.name) : null };
+    return { items: page.map(toPrincipal), nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name]) : null };
   }
 
   async get(id: string): Promise<ServicePrincipal | undefined> {
@@ -252,18 +248,7 @@ export class ServicePrincipals {
   }
 
   async #audit(trx: Kysely<Tables>, action: string, row: ServicePrincipalTable, by: ChangeBy): Promise<void> {
-    await appendAudit(
-      trx,
-      {
-        action,
-        outcome: 'success',
-        actor: by.actor,
-        target: { type: 'service_principal', id: row.id },
-        ...(by.context === undefined ? {} : { context: by.context }),
-        details: { name: row.name, client_id: row.client_id, scopes: parseScopes(row.scopes), status: row.status },
-      },
-      this.#clock,
-    );
+    await recordChange(trx, this.#clock, by, action, { type: 'service_principal', id: row.id }, { name: row.name, client_id: row.client_id, scopes: parseScopes(row.scopes), status: row.status });
   }
 }
 

@@ -1,9 +1,9 @@
-import { TLSSocket } from 'node:tls';
 import type { DeviceStatusBoard } from '../../telemetry/status.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RampartConfig } from '../../config/schema.ts';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../../devices/auth.ts';
+import { clientCertificateOf } from '../../http/listen.ts';
 import type { PlaneApp } from '../../http/plane.ts';
 import { ProblemSchema } from '../../http/problem.ts';
 import { isRampartError, RampartError } from '../../kernel/errors.ts';
@@ -18,11 +18,12 @@ import { headerProperties, isBatch, parseBatch, parseBrokerPropertiesHeader } fr
 // Event Hubs-style publishing on the device plane:
 //
 //   POST /<hub>/publishers/<deviceId>/messages
-//   Authorization: SharedAccessSignature sr=…&sig=…&se=…[&skn=…]
+//   Authorization: SharedAccessSignature sr=…&sig=…&se=…&skn=primary|secondary
 //
 // The pipeline, in order, all before the body is read:
 //   1. the source address is not throttled (429 + Retry-After),
-//   2. the SAS token verifies for `<hub>/publishers/<deviceId>/messages` (401),
+//   2. the SAS token names its key (skn, as Event Hubs requires) and verifies
+//      for `<hub>/publishers/<deviceId>/messages` (401),
 //   3. publisher policy: the token's device is the path's device, and a
 //      partition key, if any, is that device (403),
 //   4. the hub exists (404) — only now, so strangers cannot probe hub names;
@@ -58,18 +59,6 @@ const ParamsSchema = Type.Object({
 const SAS_SCHEME = /^SharedAccessSignature\s+/i;
 const PROTOCOL = 'https';
 
-/**
- * A client certificate that chained to the configured device CA (the TLS layer
- * checked the chain and validity dates), as its SHA-256 thumbprint.
- */
-function clientCertificate(request: FastifyRequest): { thumbprint: string; notAfter: number } | undefined {
-  const socket = request.raw.socket;
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
-  const peer = socket.getPeerCertificate();
-  if (typeof peer.fingerprint256 !== 'string' || peer.fingerprint256 === '') return undefined;
-  return { thumbprint: peer.fingerprint256.replaceAll(':', '').toLowerCase(), notAfter: Math.floor(Date.parse(peer.valid_to) / 1000) };
-}
-
 export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps): Promise<void> {
   const { eventLog, authenticator, throttle, metrics } = deps;
   const admitted = new WeakMap<FastifyRequest, Admitted>();
@@ -89,7 +78,7 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
     }
     const { hub, deviceId } = request.params as { hub: string; deviceId: string };
     const authorization = request.headers.authorization;
-    const certificate = authorization === undefined ? clientCertificate(request) : undefined;
+    const certificate = authorization === undefined ? clientCertificateOf(request.raw.socket) : undefined;
     if (certificate === undefined && (authorization === undefined || !SAS_SCHEME.test(authorization))) return refuse(request, reply, authorization === undefined ? 'missing' : 'malformed', deviceId);
 
     let device: AuthenticatedDevice;
@@ -97,7 +86,7 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
       device =
         certificate !== undefined
           ? await authenticator.verifyCertificate(deviceId, certificate.thumbprint, certificate.notAfter)
-          : await authenticator.verifySas(`SharedAccessSignature ${(authorization ?? '').replace(SAS_SCHEME, '')}`, `${hub}/publishers/${deviceId}/messages`, { deviceId, keyEncodings: ['utf8'] });
+          : await authenticator.verifySas(`SharedAccessSignature ${(authorization ?? '').replace(SAS_SCHEME, '')}`, `${hub}/publishers/${deviceId}/messages`, { deviceId, keyEncodings: ['utf8'], requireKeyName: true });
     } catch (error) {
       const reason = authFailureReason(error);
       if (reason === undefined) throw error;

@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { generate, parser, type IConnectPacket, type IPublishPacket, type Packet, type Parser } from 'mqtt-packet';
+import { clientCertificateOf, type ClientCertificate } from '../../http/listen.ts';
 import { decodePublish, FrameGuard, FrameSplitter, type DevicePublish, type FrameProblem } from './frames.ts';
 import { connectFromV5, publishFromV5, REASON, toV5 } from './v5.ts';
 
@@ -35,6 +36,8 @@ export class MqttConnection extends Duplex {
   protocolVersion: number | undefined;
   /** A CONNACK reason more precise than MQTT 3.1.1 can say, for MQTT 5 clients. */
   connackReason: number | undefined;
+  /** A client certificate that chained to the device CA (TLS listeners with one configured). */
+  readonly clientCertificate: ClientCertificate | undefined;
 
   readonly #options: ConnectionOptions;
   readonly #guard: FrameGuard;
@@ -62,6 +65,7 @@ export class MqttConnection extends Duplex {
     super({ allowHalfOpen: false });
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress;
+    this.clientCertificate = clientCertificateOf(socket);
     this.#options = options;
     this.#guard = new FrameGuard(options.maxPacketBytes);
     this.#splitter = new FrameSplitter(options.maxPacketBytes);

@@ -1,4 +1,6 @@
+import ipaddr from 'ipaddr.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../../devices/auth.ts';
+import type { ClientCertificate } from '../../http/listen.ts';
 import { authFailureReason, type DeviceFailureReason } from '../auth-failures.ts';
 import type { SourceThrottle } from '../source-throttle.ts';
 import { REASON } from './v5.ts';
@@ -7,7 +9,13 @@ import { parseUsername } from './topics.ts';
 // Who may open an MQTT session: the CONNECT's client id is the device id, the
 // username names a configured host and that same device, and the password is
 // a SAS token for `<host>/devices/<deviceId>` (IoT Hub device keys are base64,
-// so both key encodings are tried).
+// so both key encodings are tried). IoT Hub's device-scoped tokens name no key
+// (no `skn`), so here, unlike on the device plane, none is required.
+
+export const PROTOCOL = 'mqtt';
+
+/** A connection's source address as the throttle and security events name it. */
+export const sourceOf = (address: string | undefined): string => (address !== undefined && ipaddr.isValid(address) ? ipaddr.process(address).toString() : 'unknown');
 
 /** MQTT 3.1.1 CONNACK return codes. */
 export const CONNACK = {
@@ -27,12 +35,6 @@ export type ConnectRefusal = {
 };
 
 export type ConnectOutcome = { readonly ok: true; readonly device: AuthenticatedDevice } | ConnectRefusal;
-
-export interface ClientCertificate {
-  readonly thumbprint: string;
-  /** Unix seconds. */
-  readonly notAfter: number;
-}
 
 export interface ConnectAttempt {
   readonly clientId: string;

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { defaultProofLimits } from '../../../../test/support/config.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../../../test/support/databases.ts';
 import { hasCode } from '../../../../test/support/errors.ts';
 import { masterKey } from '../../../../test/support/keys.ts';
 import { Keyring } from '../../../crypto/keyring.ts';
 import { ManualClock } from '../../../kernel/clock.ts';
-import { DEFAULT_PROOF_LIMITS } from './limits.ts';
 import { createProofOfDelivery, pinMatches, type ProofOfDelivery } from './accept.ts';
 import { verifyRecordAgainstReceipt } from './record-check.ts';
 import { verifyReceipt } from './receipt.ts';
 import { receiptJwks } from './receipt-keys.ts';
-import { jpegImage, pngClaiming, pngImage, proofContext, proofSubmission } from './testing.ts';
+import { jpegImage, pngClaiming, pngImage, proofContext, proofSubmission } from '../../../../test/support/proof-factories.ts';
 
 describe('accepting a proof of delivery', () => {
   let opened: OpenedDatabase;
@@ -24,7 +24,7 @@ describe('accepting a proof of delivery', () => {
     pod = createProofOfDelivery({
       keyring,
       clock,
-      limits: { ...DEFAULT_PROOF_LIMITS, maxImagePixels: 100_000 },
+      limits: { ...defaultProofLimits(), maxImagePixels: 100_000 },
       issuer: 'urn:rampart:test',
       rules: { intentStatements: ['I confirm I received this parcel in good condition.'] },
     });

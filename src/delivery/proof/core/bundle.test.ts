@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CompactSign } from 'jose';
+import { defaultProofLimits } from '../../../../test/support/config.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../../../test/support/databases.ts';
 import { hasCode } from '../../../../test/support/errors.ts';
 import { masterKey } from '../../../../test/support/keys.ts';
 import { Keyring } from '../../../crypto/keyring.ts';
 import { ManualClock } from '../../../kernel/clock.ts';
 import { BUNDLE_SIGNATURE_TYPE, bundleDigest, exportProofBundle, verifyProofBundle, type BundleVerification, type SignedProofBundle } from './bundle.ts';
-import { DEFAULT_PROOF_LIMITS } from './limits.ts';
 import { createProofOfDelivery, type AcceptedProof } from './accept.ts';
 import { shredPersonalData } from './record.ts';
 import { receiptJwks, type ReceiptJwks } from './receipt-keys.ts';
-import { pngImage, proofContext, proofSubmission } from './testing.ts';
+import { pngImage, proofContext, proofSubmission } from '../../../../test/support/proof-factories.ts';
 
 function outcome(result: BundleVerification): string {
   return result.ok ? 'genuine' : `${result.stage}:${result.reason}`;
@@ -36,7 +36,7 @@ describe('proof export bundles', () => {
   before(async () => {
     opened = await sqliteTarget.open();
     keyring = await Keyring.open({ database: opened.database, masterKey: masterKey(), clock, columns: [] });
-    accepted = await createProofOfDelivery({ keyring, clock, limits: DEFAULT_PROOF_LIMITS, issuer: 'urn:rampart:test' }).accept(proofSubmission(), proofContext());
+    accepted = await createProofOfDelivery({ keyring, clock, limits: defaultProofLimits(), issuer: 'urn:rampart:test' }).accept(proofSubmission(), proofContext());
     await keyring.signingKey('token');
     jwks = await receiptJwks(opened.database.db);
     clock.advance(86_400_000);
@@ -108,7 +108,7 @@ describe('proof export bundles', () => {
     const elsewhere = await sqliteTarget.open();
     try {
       const otherRing = await Keyring.open({ database: elsewhere.database, masterKey: masterKey(), clock, columns: [] });
-      const other = await createProofOfDelivery({ keyring: otherRing, clock, limits: DEFAULT_PROOF_LIMITS, issuer: 'urn:elsewhere' }).accept(proofSubmission(), proofContext());
+      const other = await createProofOfDelivery({ keyring: otherRing, clock, limits: defaultProofLimits(), issuer: 'urn:elsewhere' }).accept(proofSubmission(), proofContext());
       const otherKeys = await receiptJwks(elsewhere.database.db);
       const forged = await exportProofBundle({ record: other.record, images: {}, receipt: other.receipt, jwks: otherKeys, keyring: otherRing, clock });
       assert.equal(outcome(await verifyProofBundle(forged)), 'genuine');

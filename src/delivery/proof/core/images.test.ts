@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { PNG } from 'pngjs';
 import { hasCode } from '../../../../test/support/errors.ts';
 import { checkImage, decodeBase64Image, sniffImageType, type ImageLimits } from './images.ts';
-import { jpegClaiming, jpegImage, pngClaiming, pngImage } from './testing.ts';
+import { jpegClaiming, jpegImage, pngClaiming, pngImage } from '../../../../test/support/proof-factories.ts';
 
 const limits: ImageLimits = { maxBytes: 1_048_576, maxPixels: 1_000_000 };
 

@@ -18,7 +18,7 @@
 //
 // docs/SECURITY.md ("Proof of delivery and receipts") explains what is hashed, signed and encrypted.
 
-export { DEFAULT_PROOF_LIMITS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, proofBodyLimitBytes, proofLimits, type DeliveryConfig, type ProofLimits } from './limits.ts';
+export { MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, proofBodyLimitBytes, proofLimits, type DeliveryConfig, type ProofLimits } from './limits.ts';
 export {
   checkProofSubmission,
   PHOTO_TYPES,
@@ -32,7 +32,7 @@ export {
   type SubmissionRules,
 } from './submission.schema.ts';
 export { checkImage, decodeBase64Image, sniffImageType, type CheckedImage, type ImageLimits, type ImageRole, type ImageType } from './images.ts';
-export { distanceMeters, type LatLon } from './geo.ts';
+export type { LatLon } from './geo.ts';
 export {
   buildProofRecord,
   isProofRecord,

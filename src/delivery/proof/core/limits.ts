@@ -23,15 +23,6 @@ export function proofLimits(config: DeliveryConfig): ProofLimits {
   };
 }
 
-/** The configuration's defaults, for tests and tools that run without a configuration. */
-export const DEFAULT_PROOF_LIMITS: ProofLimits = {
-  radiusMeters: 150,
-  maxPhotoBytes: 5_242_880,
-  maxSignatureBytes: 262_144,
-  // 1600 × 1200 fits; decoding that takes about 0.2 s of the main thread (docs/OPERATIONS.md).
-  maxImagePixels: 2_000_000,
-};
-
 /** Strokes in one signature, points in one stroke, and points in all strokes together. */
 export const MAX_STROKES = 64;
 export const MAX_POINTS_PER_STROKE = 2_000;

@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
+import { defaultProofLimits } from '../../../../test/support/config.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../../../test/support/databases.ts';
 import { hasCode } from '../../../../test/support/errors.ts';
 import { masterKey } from '../../../../test/support/keys.ts';
 import { Keyring } from '../../../crypto/keyring.ts';
 import * as keyStore from '../../../crypto/keyring.store.ts';
 import { ManualClock } from '../../../kernel/clock.ts';
-import { DEFAULT_PROOF_LIMITS } from './limits.ts';
 import { createProofOfDelivery, type AcceptedProof } from './accept.ts';
 import { verifyRecordAgainstReceipt } from './record-check.ts';
 import { personalCommitment, shredPersonalData, type ProofRecord } from './record.ts';
 import { RECEIPT_TYPE, verifyReceipt, type ReceiptClaims } from './receipt.ts';
 import { receiptJwks, ReceiptKeys, type ReceiptJwks } from './receipt-keys.ts';
-import { proofContext, proofSubmission, strokes } from './testing.ts';
+import { proofContext, proofSubmission, strokes } from '../../../../test/support/proof-factories.ts';
 
 const ISSUER = 'urn:rampart:test';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -41,7 +41,7 @@ describe('proof-of-delivery receipts', () => {
   before(async () => {
     opened = await sqliteTarget.open();
     keyring = await Keyring.open({ database: opened.database, masterKey: masterKey(), clock, columns: [] });
-    const pod = createProofOfDelivery({ keyring, clock, limits: DEFAULT_PROOF_LIMITS, issuer: ISSUER });
+    const pod = createProofOfDelivery({ keyring, clock, limits: defaultProofLimits(), issuer: ISSUER });
     accepted = await pod.accept({ ...proofSubmission(), pin: '4821' }, proofContext({ pinVerified: true }));
     // Keys of the other purposes exist too, as in a running server.
     await keyring.signingKey('token');
@@ -79,7 +79,7 @@ describe('proof-of-delivery receipts', () => {
 
   test('receipt ids are 128-bit random and URL-safe', async () => {
     assert.match(accepted.claims.jti, /^rcpt_[A-Za-z0-9_-]{22}$/);
-    const pod = createProofOfDelivery({ keyring, clock, limits: DEFAULT_PROOF_LIMITS, issuer: ISSUER });
+    const pod = createProofOfDelivery({ keyring, clock, limits: defaultProofLimits(), issuer: ISSUER });
     const again = await pod.accept(proofSubmission(), proofContext());
     assert.notEqual(again.claims.jti, accepted.claims.jti);
   });
@@ -225,7 +225,7 @@ describe('proof-of-delivery receipts', () => {
     await keyStore.demoteSigningKey(db, old.kid, clock.now().toISOString());
     await keyStore.insertSigningKey(db, keyring.newSigningKeyRow('receipt'));
     keyring.forgetActiveKeys();
-    const pod = createProofOfDelivery({ keyring, clock, limits: DEFAULT_PROOF_LIMITS, issuer: ISSUER });
+    const pod = createProofOfDelivery({ keyring, clock, limits: defaultProofLimits(), issuer: ISSUER });
     const fresh = await pod.accept(proofSubmission(), proofContext());
     assert.notEqual(fresh.kid, old.kid);
     const keys = await receiptJwks(db);

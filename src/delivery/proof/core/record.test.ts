@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalJson } from '../../../kernel/canonical-json.ts';
-import { distanceMeters } from './geo.ts';
 import { checkImage, decodeBase64Image } from './images.ts';
-import { DEFAULT_PROOF_LIMITS } from './limits.ts';
 import { buildProofRecord, personalCommitment, personalDataExpiresAt, proofContentHash, proofFacts, proofRecordProblem, shredPersonalData, type ProofRecord } from './record.ts';
 import { newReceiptId } from './receipt.ts';
 import { checkProofSubmission, type ProofSubmission } from './submission.schema.ts';
-import { DESTINATION, northOf, proofContext, proofSubmission } from './testing.ts';
+import { defaultProofLimits } from '../../../../test/support/config.ts';
+import { DESTINATION, northOf, proofContext, proofSubmission } from '../../../../test/support/proof-factories.ts';
 
-const limits = DEFAULT_PROOF_LIMITS;
+const limits = defaultProofLimits();
 const SERVER_TIME = new Date('2026-01-01T09:00:01.500Z');
 
 function record(submission: ProofSubmission = proofSubmission(), radiusMeters = 150): ProofRecord {
@@ -26,13 +25,6 @@ function at(meters: number): ProofSubmission {
 }
 
 describe('proof record', () => {
-  test('distance along a meridian is exact, and a known city pair is right', () => {
-    assert.ok(Math.abs(distanceMeters(DESTINATION, northOf(DESTINATION, 150)) - 150) < 1e-6);
-    // London (Big Ben) to Paris (Eiffel Tower): about 340.6 km.
-    const km = distanceMeters({ lat: 51.5007, lon: -0.1246 }, { lat: 48.8584, lon: 2.2945 }) / 1000;
-    assert.ok(km > 339 && km < 342, `${km} km`);
-  });
-
   test('location is verified at exactly the radius, and flagged (kept, not refused) just beyond it', () => {
     const inside = record(at(150));
     assert.equal(inside.distance_m, 150);

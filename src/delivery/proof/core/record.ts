@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { canonicalJson } from '../../../kernel/canonical-json.ts';
-import { distanceMeters, roundDistance, type LatLon } from './geo.ts';
+import { distanceMetres } from '../../../kernel/geo.ts';
+import { roundDistance, type LatLon } from './geo.ts';
 import type { CheckedImage } from './images.ts';
 import { PHOTO_TYPES, RELATIONSHIPS, StrokesSchema, type ProofSubmission } from './submission.schema.ts';
 
@@ -145,7 +146,7 @@ export function proofContentHash(record: ProofRecord | ProofFacts): string {
 /** Builds the canonical record of a checked submission. The PIN itself is never part of it. */
 export function buildProofRecord(input: BuildProofRecordInput): ProofRecord {
   const { submission, context, images } = input;
-  const distance = roundDistance(distanceMeters(submission.gps, context.destination));
+  const distance = roundDistance(distanceMetres(submission.gps, context.destination));
   const personal: ProofPersonalData = {
     type: PERSONAL_TYPE,
     salt: randomBytes(32).toString('base64url'),

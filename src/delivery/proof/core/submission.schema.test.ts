@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { defaultProofLimits } from '../../../../test/support/config.ts';
 import { hasCode } from '../../../../test/support/errors.ts';
-import { base64Length, DEFAULT_PROOF_LIMITS, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, proofBodyLimitBytes } from './limits.ts';
+import { base64Length, MAX_POINTS, MAX_POINTS_PER_STROKE, MAX_STROKES, proofBodyLimitBytes } from './limits.ts';
 import { checkProofSubmission, type ProofSubmission } from './submission.schema.ts';
-import { proofSubmission, strokes } from './testing.ts';
+import { proofSubmission, strokes } from '../../../../test/support/proof-factories.ts';
 
-const limits = DEFAULT_PROOF_LIMITS;
+const limits = defaultProofLimits();
 
 /** A valid submission with one field replaced (or removed, with `undefined`) at a dotted path. */
 function withField(path: string, value: unknown): unknown {

@@ -1,11 +1,12 @@
 import { encode as encodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { crc32 } from 'node:zlib';
-import { EARTH_RADIUS_M, type LatLon } from './geo.ts';
-import type { ProofContext } from './record.ts';
-import type { ProofSubmission, Strokes } from './submission.schema.ts';
+import type { LatLon } from '../../src/delivery/proof/core/geo.ts';
+import { EARTH_RADIUS_M } from '../../src/kernel/geo.ts';
+import type { ProofContext } from '../../src/delivery/proof/core/record.ts';
+import type { ProofSubmission, Strokes } from '../../src/delivery/proof/core/submission.schema.ts';
 
-// Factories for tests (never imported by the product): real images made with
+// Proof-of-delivery factories for tests: real images made with
 // the same libraries' encoders, and valid submissions to break one field at a time.
 
 /** Pixel `i` of a small deterministic pattern, so images of the same size still differ by seed. */

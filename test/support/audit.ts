@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
-import type { Clock } from '../kernel/clock.ts';
-import type { Database, Db } from '../storage/database.ts';
-import type { AuditEntryTable } from '../storage/tables.ts';
-import { appendAudit, type AppendedEntry, type AuditEvent } from './append.ts';
-import { entryHash } from './chain.ts';
+import type { Clock } from '../../src/kernel/clock.ts';
+import type { Database, Db } from '../../src/storage/database.ts';
+import type { AuditEntryTable } from '../../src/storage/tables.ts';
+import { appendAudit, type AppendedEntry, type AuditEvent } from '../../src/audit/append.ts';
+import { entryHash } from '../../src/audit/chain.ts';
 
-// Factories and tampering for tests (never imported by the product). Tampering
+// Audit-trail factories and tampering for tests. Tampering
 // goes straight to the tables with SQL, as an attacker with database access would.
 
 /** An event whose fields vary with `n`, so every entry differs. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { GeoPoint, Position } from './geo.ts';
-import type { TravelMatrix } from './matrix.ts';
-import type { RouteStop } from './validate.ts';
+import type { GeoPoint, Position } from '../../src/delivery/planning/geo.ts';
+import type { TravelMatrix } from '../../src/delivery/planning/matrix.ts';
+import type { RouteStop } from '../../src/delivery/planning/validate.ts';
 
 // Factories for the planning tests: reproducible pseudo-random instances
 // (SHA-256 of a seed and a counter, so the same seed always builds the same
