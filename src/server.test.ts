@@ -9,6 +9,7 @@ import { tempDir } from '../test/support/tmp.ts';
 import { createMemoryLogger } from './kernel/logger.ts';
 import { startRampart } from './server.ts';
 import { hasCode } from '../test/support/errors.ts';
+import { until } from '../test/support/wait.ts';
 
 describe('Rampart server', () => {
   test('starts three planes with health, readiness, JWKS on the app plane and metrics on the admin plane only', async () => {
@@ -96,18 +97,28 @@ describe('Rampart server', () => {
 
   test('stops gracefully: in-flight requests finish, then listeners and the database close', async () => {
     const dir = tempDir();
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const running = await startRampart(testConfig(dir.path), {
       logger: createMemoryLogger().logger,
       announce: () => undefined,
       extendPlanes: (planes) =>
         planes.app.app.get('/slow', async () => {
-          await new Promise((r) => setTimeout(r, 300));
+          entered();
+          await gate;
           return { done: true };
         }),
     });
     const slow = fetch(`${running.urls.app}/slow`);
-    await new Promise((r) => setTimeout(r, 50));
-    const stopping = running.stop();
+    await inHandler;
+    let stopped = false;
+    const stopping = running.stop().then(() => (stopped = true));
+    await until(() => Promise.resolve(running.planes.app.draining ? true : undefined));
+    await running.database.ping();
+    assert.equal(stopped, false, 'stop waits for the request in flight, with the database still open');
+    release();
     assert.equal((await slow).status, 200);
     await stopping;
     await assert.rejects(running.database.ping(), hasCode('storage.unavailable'));

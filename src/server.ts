@@ -9,30 +9,25 @@ import { canonicalJson } from './kernel/canonical-json.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import type { PlaneName, RampartConfig } from './config/schema.ts';
 import { ENCRYPTED_COLUMNS } from './crypto/encrypted-columns.ts';
-import { registerJwksRoute } from './crypto/jwks.routes.ts';
 import { Keyring, SIGNING_PURPOSES } from './crypto/keyring.ts';
 import { resolveMasterKey } from './crypto/master-key.ts';
 import { createDelivery, type Delivery } from './delivery/delivery.ts';
-import { registerDeliveryRoutes } from './delivery/delivery.routes.ts';
-import { registerDriverRoutes } from './delivery/driver/driver.routes.ts';
 import { createRoutes, routeEtaSource } from './delivery/routes/index.ts';
-import { registerRouteRoutes } from './delivery/routes/delivery-routes.routes.ts';
 import { startProofRetention } from './delivery/proof/proofs.service.ts';
 import { proofSettings } from './delivery/proof/settings.ts';
-import { createWebhooks, registerWebhookRoutes, webhookSink } from './delivery/webhooks/index.ts';
+import { createWebhooks, webhookSink } from './delivery/webhooks/index.ts';
 import { createDeviceAuthenticator, type ClosableDeviceAuthenticator } from './devices/authenticator.ts';
 import { DeviceRegistry } from './devices/registry.ts';
+import { registerAppRoutes } from './http/app-routes.ts';
 import { registerHealthRoutes, registerMetricsRoute } from './http/health.routes.ts';
 import { createPlane, type Plane } from './http/plane.ts';
-import { registerOpenApi } from './http/openapi.ts';
 import { ensureBootstrapAdmin } from './identity/bootstrap.ts';
 import { createIdentity, startHousekeeping, type Identity } from './identity/identity.ts';
 import { commonPasswordCount } from './identity/passwords.ts';
-import { registerIdentity } from './identity/register.ts';
 import { createDeviceFailureRecorder } from './ingest/auth-failures.ts';
 import { registerIngestRoutes } from './ingest/http/ingest.routes.ts';
 import { createLastSeenRecorder } from './ingest/last-seen.ts';
-import { SourceThrottle } from './ingest/source-throttle.ts';
+import { SourceThrottle } from './perimeter/source-throttle.ts';
 import { startMqttListener, type MqttListener } from './ingest/mqtt/index.ts';
 import { systemClock, type Clock } from './kernel/clock.ts';
 import { acquireDataDirLock, type DataDirLock } from './kernel/lockfile.ts';
@@ -42,11 +37,7 @@ import { openDatabase, prepareSchema, type Database } from './storage/database.t
 import { openEmbeddedEventLog } from './stream/embedded/index.ts';
 import type { EventLog } from './stream/event-log.ts';
 import { eventLogPath, hubDefinitions } from './stream/hubs.ts';
-import { registerHubRoutes } from './telemetry/hubs.routes.ts';
-import { HubAdministration } from './telemetry/hubs.service.ts';
-import { registerTelemetryRoutes } from './telemetry/telemetry.routes.ts';
 import { DeviceStatusBoard } from './telemetry/status.ts';
-import { registerDeviceStatusRoute } from './telemetry/status.routes.ts';
 
 // The composition root: wires configuration, storage, keyring and the three
 // planes together, and takes them down in the reverse order.
@@ -134,7 +125,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
 
     // Load the common-password list now rather than on the first password change.
     logger.debug({ entries: commonPasswordCount() }, 'common-password list loaded');
-    const identity = createIdentity({ database, keyring, clock, config, deviceRegistry, hubs: eventLog.hubs });
+    const identity = createIdentity({ database, keyring, clock, config });
     await recordConfiguration(database, config, clock);
     const checkpointer = new AuditCheckpointer({ database, keyring, clock, logger, intervalSeconds: config.audit.checkpointIntervalSeconds, everyEntries: config.audit.checkpointEveryEntries });
     checkpointer.start();
@@ -151,24 +142,16 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
       device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false, quietSuccess: true, ...deviceClientCa(config) }),
       admin: await createPlane({ name: 'admin', config: config.planes.admin, logger, metrics, securityHeaders: false }),
     };
-    for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });
-    registerMetricsRoute(planes.admin, metrics);
-    registerJwksRoute(planes.app, keyring);
-    await registerOpenApi(planes.app, packageJson.version);
-    await registerIdentity(planes.app, identity);
-    // After the identity layer, so its access control guards these routes.
-    registerHubRoutes(planes.app.app, { eventLog, administration: new HubAdministration({ db: database.db, eventLog, clock }) });
-    registerTelemetryRoutes(planes.app.app, { eventLog });
-    registerDeviceStatusRoute(planes.app.app, { registry: deviceRegistry, status });
     let mqtt: MqttListener | undefined;
     const delivery = createDelivery({ db: database.db, keyring, clock, eventSinks: [webhookSink], proof: proofSettings(config), etaFor: routeEtaSource(database.db) });
     cleanup.push(startProofRetention(delivery.proofs.archive, logger.child({ component: 'proofs' })));
-    await registerDeliveryRoutes(planes.app.app, delivery);
     // Missions go out through the MQTT listener, which starts after the planes: looked up when one is sent.
     const routes = createRoutes({ delivery, planning: config.planning, sendToDevice: (deviceId, payload, properties) => mqtt?.sendToDevice(deviceId, payload, properties) ?? Promise.resolve(false) });
-    registerRouteRoutes(planes.app.app, routes);
-    registerDriverRoutes(planes.app.app, routes, { eventLog, maxEventBytes: config.ingest.maxEventBytes });
-    registerWebhookRoutes(planes.app.app, webhooks);
+
+    // Every plane answers health and readiness; the app plane's route groups are put together in http/app-routes.ts.
+    for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });
+    registerMetricsRoute(planes.admin, metrics);
+    await registerAppRoutes(planes.app, { config, version: packageJson.version, database, keyring, clock, identity, eventLog, deviceRegistry, status, delivery, routes, webhooks });
     // One throttle and one failure recorder for both protocols: failures on either count against the address.
     const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });
     const recordFailure = createDeviceFailureRecorder({ eventLog, metrics, logger: logger.child({ component: 'ingest' }), clock, throttle });

@@ -45,6 +45,16 @@ function planeSchema(name: string, port: number, purpose: string) {
   );
 }
 
+/** One route class's limit: `requests` per source in each fixed window of `windowSeconds`. */
+const RateLimit = (route: string, source: string, requests: number, windowSeconds: number) =>
+  Type.Object(
+    {
+      requests: Type.Integer({ minimum: 1, maximum: 100_000, default: requests, description: `${route}: requests allowed per ${source} in one window; the next is refused with 429 and \`Retry-After\`.` }),
+      windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: windowSeconds, description: `${route}: length of the fixed window, in seconds.` }),
+    },
+    { additionalProperties: false, default: {}, description: `${route}, per ${source}.` },
+  );
+
 /** Hub names: URL-safe, since they appear in device-plane paths and SAS resource URIs. Hubs created through the API follow the same rule. */
 export const HUB_NAME_PATTERN = '^[a-z][a-z0-9-]{0,49}$';
 
@@ -294,6 +304,19 @@ export const ConfigSchema = Type.Object(
         drainTimeoutMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 10_000, description: 'How long shutdown waits for in-flight requests before closing their connections.' }),
       },
       { additionalProperties: false, default: {}, description: 'Graceful shutdown.' },
+    ),
+    perimeter: Type.Object(
+      {
+        rateLimits: Type.Object(
+          {
+            tracking: RateLimit('Public tracking page (`GET /t/{token}`)', 'source address', 30, 60),
+            receipts: RateLimit('Public receipt checks (`/r/{receiptId}`)', 'source address', 30, 60),
+            driver: RateLimit('Driver-app location pings (`POST /api/v1/driver/location`)', 'driver account', 30, 60),
+          },
+          { additionalProperties: false, default: {}, description: 'Per-route-class request limits, counted in memory per process.' },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'What guards the app plane\'s routes before they do any work. Limits are counted in memory, per process.' },
     ),
     planes: Type.Object(
       {

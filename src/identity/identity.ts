@@ -1,7 +1,5 @@
 import type { RampartConfig } from '../config/schema.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import type { DeviceRegistry } from '../devices/registry.ts';
-import type { HubNames } from '../devices/tokens.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logger.ts';
@@ -24,21 +22,15 @@ export interface Identity {
   readonly sessions: Sessions;
   readonly throttle: Throttle;
   readonly signIn: SignIn;
-  /**
-   * For the device administration routes: credential settings, hub names, and
-   * the process's device registry (so its authenticator hears of API changes at once).
-   */
-  readonly devices: { readonly config: RampartConfig['devices']; readonly hubs: HubNames; readonly registry?: DeviceRegistry };
 }
 
-/** `hubs`: the event log's live hubs, so tokens may name hubs created through the API; the configured ones when absent. */
-export function createIdentity(options: { database: Database; keyring: Keyring; clock: Clock; config: RampartConfig; deviceRegistry?: DeviceRegistry; hubs?: HubNames }): Identity {
-  const { database, keyring, clock, config, deviceRegistry } = options;
+export function createIdentity(options: { database: Database; keyring: Keyring; clock: Clock; config: RampartConfig }): Identity {
+  const { database, keyring, clock, config } = options;
   const db = database.db;
   const sessions = new Sessions({ db, clock, config: config.identity.sessions });
   const throttle = new Throttle({ db, clock, config: config.identity.throttle });
   const signIn = new SignIn({ db, clock, sessions, throttle, config: config.identity });
-  return { database, db, keyring, clock, config: config.identity, env: config.env, setupCodeTtlHours: config.bootstrap.setupCodeTtlHours, sessions, throttle, signIn, devices: { config: config.devices, hubs: options.hubs ?? new Set(Object.keys(config.hubs)), ...(deviceRegistry === undefined ? {} : { registry: deviceRegistry }) } };
+  return { database, db, keyring, clock, config: config.identity, env: config.env, setupCodeTtlHours: config.bootstrap.setupCodeTtlHours, sessions, throttle, signIn };
 }
 
 /** Adding or changing a factor, or other self-service on credentials, needs a recent second factor too. */

@@ -4,7 +4,7 @@ import { isRampartError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logger.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import type { EventLog } from '../stream/event-log.ts';
-import type { SourceThrottle } from './source-throttle.ts';
+import type { SourceThrottle } from '../perimeter/source-throttle.ts';
 
 // Every refused device credential leaves four traces: a metric, a log line
 // (reason, device, address — never the token), an event on the

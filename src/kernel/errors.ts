@@ -571,7 +571,7 @@ export const errorCatalog = {
   'driver.location_rate_limited': {
     status: 429,
     title: 'Too many location pings',
-    description: 'This driver sent more location pings than `POST /api/v1/driver/location` accepts per minute. Wait for `Retry-After` seconds.',
+    description: 'This driver sent more location pings than `POST /api/v1/driver/location` accepts per window (`perimeter.rateLimits.driver`). Wait for `Retry-After` seconds.',
   },
   'access.denied': {
     status: 403,

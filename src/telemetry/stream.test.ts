@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { createMemoryLogger } from '../kernel/logger.ts';
 import type { EventLog, StoredEvent } from '../stream/event-log.ts';
@@ -18,17 +17,76 @@ function idleLog(stored: StoredEvent[]): EventLog {
   } as unknown as EventLog;
 }
 
-test('sends stored events from the start position, then heartbeat comments while idle, and ends when aborted', async () => {
-  const raw = new PassThrough();
-  let text = '';
-  raw.on('data', (chunk: Buffer) => (text += chunk.toString()));
+/** A response that records what is written to it, synchronously. */
+function recordingResponse() {
+  const raw = {
+    text: '',
+    writableEnded: false,
+    write(chunk: string) {
+      raw.text += chunk;
+      return true;
+    },
+    end() {
+      raw.writableEnded = true;
+    },
+  };
+  return raw;
+}
+
+/** Heartbeat timers fired by hand. The stream starts one each time it goes idle, so `started(n)` means "idle for the n-th time". */
+function manualHeartbeats() {
+  const timers: Array<{ ms: number; controller: AbortController }> = [];
+  let notify: () => void = () => undefined;
+  return {
+    timer(ms: number): AbortSignal {
+      const controller = new AbortController();
+      timers.push({ ms, controller });
+      notify();
+      return controller.signal;
+    },
+    started(n: number): Promise<{ ms: number; controller: AbortController }> {
+      return new Promise((resolve) => {
+        notify = () => {
+          const started = timers[n - 1];
+          if (started !== undefined) resolve(started);
+        };
+        notify();
+      });
+    },
+  };
+}
+
+test('sends stored events from the start position, then a heartbeat comment each time the idle timer fires, and ends when aborted', async () => {
+  const raw = recordingResponse();
+  const heartbeats = manualHeartbeats();
   const controller = new AbortController();
-  const streaming = streamPartition(raw as unknown as ServerResponse, { eventLog: idleLog([storedEvent(1), storedEvent(2), storedEvent(3)]), hub: 'h', partition: 0, from: 2, heartbeatMs: 20, maxStreamMs: 60_000, signal: controller.signal, logger: createMemoryLogger().logger });
-  await new Promise((r) => setTimeout(r, 70));
+  const heartbeatCount = () => [...raw.text.matchAll(/^: heartbeat$/gm)].length;
+  const streaming = streamPartition(raw as unknown as ServerResponse, {
+    eventLog: idleLog([storedEvent(1), storedEvent(2), storedEvent(3)]),
+    hub: 'h',
+    partition: 0,
+    from: 2,
+    heartbeatMs: 20,
+    heartbeatTimer: (ms) => heartbeats.timer(ms),
+    maxStreamMs: 60_000,
+    signal: controller.signal,
+    logger: createMemoryLogger().logger,
+  });
+
+  const first = await heartbeats.started(1);
+  assert.equal(first.ms, 20, 'the idle timer runs for the configured heartbeat interval');
+  assert.match(raw.text, /^retry: \d+\n\n/);
+  assert.deepEqual([...raw.text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ['2', '3']);
+  assert.equal(heartbeatCount(), 0, 'no heartbeat before the timer fires');
+
+  first.controller.abort();
+  (await heartbeats.started(2)).controller.abort();
+  await heartbeats.started(3);
+  assert.equal(heartbeatCount(), 2, 'one heartbeat per timer fired');
+
   controller.abort();
   await streaming;
   assert.ok(raw.writableEnded, 'the response was ended');
-  assert.match(text, /^retry: \d+\n\n/);
-  assert.deepEqual([...text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ['2', '3']);
-  assert.ok([...text.matchAll(/^: heartbeat$/gm)].length >= 2, text);
+  assert.equal(heartbeatCount(), 2, 'ending the stream is not a heartbeat');
+  assert.deepEqual([...raw.text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]), ['2', '3']);
 });

@@ -18,6 +18,8 @@ export interface PartitionStreamOptions {
   /** The first sequence to send. */
   readonly from: number;
   readonly heartbeatMs: number;
+  /** A signal that aborts after `ms`: the idle wait before a heartbeat. Default AbortSignal.timeout; tests fire it by hand. */
+  readonly heartbeatTimer?: (ms: number) => AbortSignal;
   readonly maxStreamMs: number;
   /** Aborted when the stream must end (client gone, plane draining, time up). */
   readonly signal: AbortSignal;
@@ -36,6 +38,7 @@ async function write(raw: ServerResponse, text: string, signal: AbortSignal): Pr
 
 export async function streamPartition(raw: ServerResponse, options: PartitionStreamOptions): Promise<void> {
   const { eventLog, hub, partition, signal } = options;
+  const heartbeatTimer = options.heartbeatTimer ?? ((ms: number) => AbortSignal.timeout(ms));
   let next = options.from;
   const ended = () => signal.aborted;
   try {
@@ -49,7 +52,7 @@ export async function streamPartition(raw: ServerResponse, options: PartitionStr
         }
         continue;
       }
-      const tick = AbortSignal.any([signal, AbortSignal.timeout(options.heartbeatMs)]);
+      const tick = AbortSignal.any([signal, heartbeatTimer(options.heartbeatMs)]);
       try {
         await eventLog.waitFor(hub, partition, Math.max(0, next - 1), tick);
       } catch (error) {

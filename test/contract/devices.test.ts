@@ -28,13 +28,13 @@ function factory() {
   };
 }
 
-async function waitFor(condition: () => boolean, withinMs: number): Promise<number> {
+/** Polls `condition` (set by the authenticator's own timer); failing after `withinMs` is the bound under test. */
+async function waitFor(condition: () => boolean, withinMs: number): Promise<void> {
   const started = Date.now();
   while (!condition()) {
     if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`);
     await sleep(20);
   }
-  return Date.now() - started;
 }
 
 for (const target of DATABASE_TARGETS) {
@@ -233,8 +233,7 @@ for (const target of DATABASE_TARGETS) {
       const stop = authenticator.onRevoked((d) => revoked.push(d));
       try {
         await elsewhere.setStatus(id, 'disabled', change);
-        const took = await waitFor(() => revoked.includes(id), 1000);
-        assert.ok(took <= 1000);
+        await waitFor(() => revoked.includes(id), 1000);
         assert.equal(authenticator.stillValid(authenticated), false);
         await assert.rejects(verify(id, await token(id, primaryKey)), refusedFor('disabled'));
         await elsewhere.setStatus(id, 'enabled', change);

@@ -176,14 +176,17 @@ for (const target of EVENT_LOG_TARGETS) {
     });
 
     test('waitFor resolves when a later append passes the sequence, and returns on abort', async () => {
-      await withLog([hub('telemetry', { partitions: 1 })], async (log) => {
+      await withLog([hub('telemetry', { partitions: 1 }), hub('other', { partitions: 1 })], async (log) => {
         await log.append('telemetry', [event('truck-1', 0)]);
         await log.waitFor('telemetry', 0, 0, new AbortController().signal);
 
         const controller = new AbortController();
         let woke = false;
         const waiting = log.waitFor('telemetry', 0, 1, controller.signal).then(() => (woke = true));
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Proof that the log has moved on: a waiter registered after this one, on another hub, wakes on its append.
+        const later = log.waitFor('other', 0, 0, new AbortController().signal);
+        await log.append('other', [event('truck-1', 0)]);
+        await later;
         assert.equal(woke, false, 'nothing past sequence 1 yet');
         await log.append('telemetry', [event('truck-1', 1)]);
         await waiting;

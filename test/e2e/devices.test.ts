@@ -143,6 +143,19 @@ describe('device administration', () => {
     assert.deepEqual((await auditEntries(rampart, 'device.disable')).map((e) => e.target_id), ['d3']);
   });
 
+  test('devices changed through the API are changed through the registry the device authenticator watches, so it re-checks them at once', async () => {
+    const browser = await freshAdmin();
+    const heard: string[] = [];
+    const unsubscribe = rampart.running.deviceRegistry.onChange((id) => heard.push(id));
+    try {
+      assert.equal((await browser.post('/api/v1/devices', { id: 'd4', kind: 'drone', name: 'Nimue', depot: 'north' })).status, 201);
+      assert.equal((await browser.post('/api/v1/devices/d4/disable')).status, 200);
+    } finally {
+      unsubscribe();
+    }
+    assert.deepEqual(heard, ['d4', 'd4'], 'the creation and the disabling');
+  });
+
   test('a dispatcher can list and read devices of their depots but not create, change or reveal', async () => {
     const browser = await freshAdmin();
     const dispatcher = await createSignedInUser(rampart, { ...admin, browser }, 'dora', 'dispatcher');

@@ -313,7 +313,9 @@ describe('MQTT ingest', () => {
     const accepted = Date.now();
     await raw.closed;
     const took = Date.now() - accepted;
-    assert.ok(took >= 1_400 && took < 3_000, `closed ${took} ms after CONNACK`);
+    // Not before 1.5 × 1 s (MQTT 3.1.1 §3.1.2.10); the upper bound only tells the keep-alive
+    // apart from the listener's much longer idle timeout, with room for a loaded machine.
+    assert.ok(took >= 1_400 && took < 15_000, `closed ${took} ms after CONNACK`);
   });
 
   /** The packets in bytes a client received. */

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { fetch } from 'undici';
 import { runCli, serve } from '../support/cli.ts';
 import { tempDir } from '../support/tmp.ts';
+import { until } from '../support/wait.ts';
 
 // `rampart serve` as an operator runs it: a real process, real signals.
 
@@ -61,13 +62,12 @@ describe('rampart serve', () => {
       await new Promise((r) => setTimeout(r, 200));
 
       running.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await until(() => Promise.resolve(/shutting down/.test(running.output().stdout) ? true : undefined));
       assert.equal(running.child.exitCode, null, 'still draining after the first signal');
-      const begun = Date.now();
       running.child.kill('SIGTERM');
       const exit = await running.exited;
+      // 130 only comes from the second-signal path; a finished drain exits 0.
       assert.equal(exit.code, 130);
-      assert.ok(Date.now() - begun < 10_000);
       assert.match(running.output().stdout, /second signal received/);
       socket.destroy();
     } finally {

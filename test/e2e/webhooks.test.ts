@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { WebhookEndpoints } from '../../src/delivery/webhooks/endpoints.ts';
@@ -295,7 +294,12 @@ describe('webhook delivery through a running server', () => {
       });
       assert.match(refused.lastError ?? '', /^refused: 127\.0\.0\.1 is a loopback address that webhooks may not reach/);
       assert.equal(refused.attempts, 1, 'refused at once, not retried');
-      await sleep(200);
+      // Proof that the sender has moved on: a later event is refused in its turn, and still nothing reached the receiver.
+      await restarted.database.db.transaction().execute((trx) => enqueueWebhookEvent(trx, event('shipment.delivered')));
+      await until(async () => {
+        const log = await again.get<{ items: Delivery[] }>(`/api/v1/webhooks/${endpoint.id}/deliveries?status=failed`);
+        return log.body.items.length >= 2 ? true : undefined;
+      });
       assert.equal(receiver.requests.length, 3, 'no further request reached the listening loopback receiver');
     } finally {
       await restarted.stop();

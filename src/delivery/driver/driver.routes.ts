@@ -13,8 +13,8 @@ import { changeOf } from '../schemas.ts';
 import { ReasonSchema } from '../shipments/shipments.schema.ts';
 import { shipmentResource } from '../shipments/shipments.routes.ts';
 import { MAX_NOTE_LENGTH } from '../shipments/status.ts';
-import { SourceRateLimit } from '../tracking/rate-limit.ts';
-import { LOCATION_HUB, LOCATION_PINGS_PER_MINUTE, locationEvent } from './location.ts';
+import { SourceRateLimit, type RateLimitSettings } from '../../perimeter/rate-limit.ts';
+import { LOCATION_HUB, locationEvent } from './location.ts';
 
 // The driver app's API: the driver's own route of the day with its map, what
 // is needed at the door, starting the route, arriving, failed attempts and
@@ -40,10 +40,18 @@ const LocationBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function registerDriverRoutes(app: PlaneApp, routes: Routes, options: { eventLog: EventLog; maxEventBytes: number; pingsPerMinute?: number }): SourceRateLimit {
-  const { routes: service, progress, delivery, clock } = routes;
-  const { eventLog } = options;
-  const limiter = new SourceRateLimit({ clock, limit: options.pingsPerMinute ?? LOCATION_PINGS_PER_MINUTE, windowSeconds: 60 });
+export interface DriverRouteDeps {
+  readonly routes: Routes;
+  readonly eventLog: EventLog;
+  readonly maxEventBytes: number;
+  /** `perimeter.rateLimits.driver`: location pings per driver account. */
+  readonly rateLimit: RateLimitSettings;
+}
+
+export function registerDriverRoutes(app: PlaneApp, deps: DriverRouteDeps): SourceRateLimit {
+  const { routes: service, progress, delivery, clock } = deps.routes;
+  const { eventLog } = deps;
+  const limiter = new SourceRateLimit({ clock, limit: deps.rateLimit });
 
   /** The caller's own route, or the same 404 as a missing one. */
   const ownRoute = async (request: FastifyRequest, routeId: string): Promise<RouteDetail> => {
@@ -170,7 +178,7 @@ export function registerDriverRoutes(app: PlaneApp, routes: Routes, options: { e
       if (rules === undefined) throw new RampartError('ingest.unknown_hub', `no hub ${LOCATION_HUB}`);
       const route = await service.forDriver(driver.accountId, today());
       const active = route !== undefined && (route.status === 'planned' || route.status === 'in_progress') ? route : undefined;
-      const event = locationEvent(driver.accountId, request.body, rules, { maxEventBytes: options.maxEventBytes }, { routeId: active?.id, vehicleId: active?.vehicleId });
+      const event = locationEvent(driver.accountId, request.body, rules, { maxEventBytes: deps.maxEventBytes }, { routeId: active?.id, vehicleId: active?.vehicleId });
       const [position] = await eventLog.append(LOCATION_HUB, [{ publisher: event.publisher, contentType: event.contentType, properties: event.properties, body: event.body, ...(event.messageId === undefined ? {} : { messageId: event.messageId }) }]);
       if (position === undefined) throw new Error('append returned no position');
       return reply.code(202).send({ hub: LOCATION_HUB, partition: position.partition, sequence: position.sequence, flagged: event.properties['rampart-schema-invalid'] === 'true' });

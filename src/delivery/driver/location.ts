@@ -10,7 +10,6 @@ import { prepareEvent, type PreparedEvent } from '../../ingest/events.ts';
 // flagged events; the `source: driver-app` property says where it came from.
 
 export const LOCATION_HUB = 'truck-telemetry';
-export const LOCATION_PINGS_PER_MINUTE = 30;
 
 export interface LocationPing {
   readonly lat: number;

@@ -142,9 +142,8 @@ describe('OSRM matrix adapter', () => {
 
   test('gives up after the timeout, whether the server never answers or stalls in the body', async () => {
     const silent = await fakeOsrm(() => undefined);
-    const started = performance.now();
+    // The fake never answers: only the provider's own deadline can end the request.
     await assert.rejects(osrmMatrixProvider({ baseUrl: silent.url, timeoutMs: 200 }).matrix(locations(DEPOT, offset(DEPOT, 1, 0))), failsWith('timeout', /200 ms/));
-    assert.ok(performance.now() - started < 2000);
     const stalling = await fakeOsrm((_, response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.write('{"code":"Ok","durations":[[0,');

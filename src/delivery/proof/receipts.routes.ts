@@ -4,7 +4,7 @@ import { ProblemSchema } from '../../http/problem.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import type { Delivery } from '../delivery.ts';
 import { MAX_JWS_LENGTH, receiptJwks } from './core/index.ts';
-import { SourceRateLimit } from '../tracking/rate-limit.ts';
+import { SourceRateLimit, type RateLimitSettings } from '../../perimeter/rate-limit.ts';
 import { receiptStatus } from './receipt-status.ts';
 import { ReceiptBody, ReceiptIdParams, ReceiptQuery, ReceiptStatusSchema } from './proofs.schema.ts';
 
@@ -12,16 +12,14 @@ import { ReceiptBody, ReceiptIdParams, ReceiptQuery, ReceiptStatusSchema } from 
 // delivery's non-personal status; with `?receipt=<JWS>` (or the JWS POSTed as
 // text/plain or application/jwt, for long ones) it also says whether that
 // receipt is genuine and unaltered. Unknown ids answer the plain 404 of an
-// unknown path, and each source address gets a limited number of looks per
-// minute. The receipt keys alone (not the audit or token keys) are published
-// at `/.well-known/rampart-receipt-keys.json` for offline verification.
-
-export const RECEIPT_CHECKS_PER_MINUTE = 30;
+// unknown path, and each source address gets `perimeter.rateLimits.receipts`
+// looks per window. The receipt keys alone (not the audit or token keys) are
+// published at `/.well-known/rampart-receipt-keys.json` for offline verification.
 
 const JWT_TYPE = 'application/jwt';
 
-export async function registerReceiptRoutes(app: PlaneApp, delivery: Delivery, options: { perMinute?: number } = {}): Promise<SourceRateLimit> {
-  const limiter = new SourceRateLimit({ clock: delivery.clock, limit: options.perMinute ?? RECEIPT_CHECKS_PER_MINUTE, windowSeconds: 60 });
+export async function registerReceiptRoutes(app: PlaneApp, delivery: Delivery, options: { rateLimit: RateLimitSettings }): Promise<SourceRateLimit> {
+  const limiter = new SourceRateLimit({ clock: delivery.clock, limit: options.rateLimit });
   const response = { 200: ReceiptStatusSchema, 400: ProblemSchema, 404: ProblemSchema, 413: ProblemSchema, 415: ProblemSchema, 429: ProblemSchema };
 
   const answer = async (request: FastifyRequest, reply: FastifyReply, receiptId: string, presented: string | undefined) => {

@@ -5,7 +5,7 @@ import { MissionService, type DeviceSender } from './missions.service.ts';
 import { RouteProgress } from './progress.ts';
 import { RouteService } from './routes.service.ts';
 
-// Delivery routes and drone missions (dispatcher API, routes.routes.ts) and
+// Delivery routes and drone missions (dispatcher API, delivery-routes.routes.ts) and
 // the driver's side (../driver/). Others call, inside their own transactions:
 //   markStopDelivered(trx, shipmentId, at)  proof of delivery: the stop is
 //                                           delivered; the route completes when

@@ -1,17 +1,13 @@
 import type { Kysely } from 'kysely';
 import { recordChange, type AuditedChange } from '../../audit/append.ts';
-import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
-import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
 import { loadDepot } from '../depots/depots.service.ts';
 import { checkDriverFor, loadDriver, plannableDriverStatus } from '../fleet/fleet.service.ts';
 import type { PlannedRoute, RoutingFailure } from '../planning/index.ts';
-import type { ShipmentLifecycle } from '../shipments/lifecycle.ts';
-import type { OrderMode, PlanStop } from './plan.ts';
 import { ACTIVE_ROUTE_STATUSES, loadRouteDetail, recordRouteEvent, type RouteDetail } from './routes.store.ts';
-import { planDepotStops, routeCandidates, stopRow, type Candidate, type Planned, type RouteServiceOptions } from './stops.ts';
+import { RouteChanges, routeCandidates, stopRow, type Candidate, type Planned } from './stops.ts';
 import { sweepGroups } from './sweep.ts';
 
 // Making routes: one for a driver and vehicle from the shipments given, or a
@@ -28,23 +24,7 @@ export interface NewRoute {
   readonly fallback: boolean;
 }
 
-export class RouteCreation {
-  readonly #options: RouteServiceOptions;
-  readonly #db: Db;
-  readonly #clock: Clock;
-  readonly #lifecycle: ShipmentLifecycle;
-
-  constructor(options: RouteServiceOptions) {
-    this.#options = options;
-    this.#db = options.db;
-    this.#clock = options.clock;
-    this.#lifecycle = options.lifecycle;
-  }
-
-  #plan(depotId: string, stops: readonly PlanStop[], mode: OrderMode, fallback: boolean): Promise<{ plan: PlannedRoute; fallbackReason?: RoutingFailure }> {
-    return planDepotStops(this.#options, depotId, stops, mode, fallback);
-  }
-
+export class RouteCreation extends RouteChanges {
   /** Refuses a vehicle that is inactive, elsewhere or taken, a driver already planned, or a load over the payload. */
   async #checkResources(trx: Kysely<Tables>, depotId: string, driverId: string, vehicleId: string, date: string, weightKg: number): Promise<void> {
     await checkDriverFor(trx, driverId, depotId);
@@ -62,7 +42,7 @@ export class RouteCreation {
   async #insertRoute(trx: Kysely<Tables>, input: { depotId: string; driverId: string; vehicleId: string; date: string; candidates: Candidate[]; plan: PlannedRoute }, change: AuditedChange, extra: Record<string, string | number | boolean>): Promise<string> {
     const fresh = await routeCandidates(trx, input.candidates.map((c) => c.shipmentId), input.depotId, input.date);
     await this.#checkResources(trx, input.depotId, input.driverId, input.vehicleId, input.date, fresh.reduce((total, c) => total + c.weightKg, 0));
-    const now = this.#clock.now().toISOString();
+    const now = this.clock.now().toISOString();
     const id = newId('rte');
     const { plan } = input;
     await trx
@@ -88,11 +68,11 @@ export class RouteCreation {
       .execute();
     for (const stop of plan.stops) {
       await trx.insertInto('route_stops').values(stopRow(id, stop.shipmentId ?? stop.id, stop.sequence, stop, now)).execute();
-      await this.#lifecycle.assign(trx, { ...change, shipmentId: stop.shipmentId ?? stop.id, driverId: input.driverId });
+      await this.lifecycle.assign(trx, { ...change, shipmentId: stop.shipmentId ?? stop.id, driverId: input.driverId });
     }
     const order = plan.stops.map((s) => s.shipmentId ?? s.id);
     await recordRouteEvent(trx, { routeId: id, kind: 'created', change, at: now, after: order, details: { provider: plan.provider, ...extra } });
-    await recordChange(trx, this.#clock, change, 'route.create', { type: 'route', id }, {
+    await recordChange(trx, this.clock, change, 'route.create', { type: 'route', id }, {
       depot: input.depotId,
       driver: input.driverId,
       vehicle: input.vehicleId,
@@ -106,14 +86,14 @@ export class RouteCreation {
   }
 
   async create(input: NewRoute, change: AuditedChange): Promise<Planned<RouteDetail>> {
-    const driver = await loadDriver(this.#db, input.driverId);
+    const driver = await loadDriver(this.db, input.driverId);
     const depotId = driver.homeDepotId;
-    const candidates = await routeCandidates(this.#db, input.shipmentIds, depotId, input.date);
-    const { plan, fallbackReason } = await this.#plan(depotId, candidates, input.optimise ? 'optimise' : 'keep', input.fallback);
-    const id = await this.#db.transaction().execute((trx) =>
+    const candidates = await routeCandidates(this.db, input.shipmentIds, depotId, input.date);
+    const { plan, fallbackReason } = await this.plan(depotId, candidates, input.optimise ? 'optimise' : 'keep', input.fallback);
+    const id = await this.db.transaction().execute((trx) =>
       this.#insertRoute(trx, { depotId, driverId: input.driverId, vehicleId: input.vehicleId, date: input.date, candidates, plan }, change, { optimised: input.optimise, ...(fallbackReason === undefined ? {} : { fallbackReason }) }),
     );
-    return { value: await loadRouteDetail(this.#db, id), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
+    return { value: await loadRouteDetail(this.db, id), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }
 
   /**
@@ -124,11 +104,11 @@ export class RouteCreation {
    * vehicles with the larger payload. All routes commit in one transaction.
    */
   async planDepot(depotId: string, date: string, fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail[]>> {
-    const depot = await loadDepot(this.#db, depotId);
+    const depot = await loadDepot(this.db, depotId);
     const nothing = (why: string) => new RampartError('delivery_route.nothing_to_plan', why, { publicDetail: why });
     const dayStart = `${date}T00:00:00.000Z`;
     const dayEnd = new Date(Date.parse(dayStart) + 86_400_000).toISOString();
-    const waiting = await this.#db
+    const waiting = await this.db
       .selectFrom('shipments')
       .select('id')
       .where('depot_id', '=', depotId)
@@ -139,11 +119,11 @@ export class RouteCreation {
       .where((eb) => eb.not(eb.exists(eb.selectFrom('route_stops').select('route_stops.id').whereRef('route_stops.shipment_id', '=', 'shipments.id').where('route_stops.status', 'in', ['pending', 'arrived']))))
       .orderBy('id')
       .execute();
-    const candidates = await routeCandidates(this.#db, waiting.map((w) => w.id), depotId, date);
+    const candidates = await routeCandidates(this.db, waiting.map((w) => w.id), depotId, date);
     if (candidates.length === 0) throw nothing(`Depot ${depotId} has no unassigned truck shipments with windows on ${date}.`);
-    const busy = await this.#db.selectFrom('routes').select(['driver_id', 'vehicle_id']).where('service_date', '=', date).where('status', 'in', [...ACTIVE_ROUTE_STATUSES]).execute();
+    const busy = await this.db.selectFrom('routes').select(['driver_id', 'vehicle_id']).where('service_date', '=', date).where('status', 'in', [...ACTIVE_ROUTE_STATUSES]).execute();
     const drivers = (
-      await this.#db
+      await this.db
         .selectFrom('driver_profiles')
         .innerJoin('accounts', 'accounts.id', 'driver_profiles.account_id')
         .select('driver_profiles.account_id')
@@ -156,7 +136,7 @@ export class RouteCreation {
       .filter((d) => plannableDriverStatus(d.status))
       .map((d) => d.account_id)
       .filter((id) => !busy.some((b) => b.driver_id === id));
-    const vehicles = (await this.#db.selectFrom('vehicles').select(['id', 'max_payload_kg']).where('depot_id', '=', depotId).where('status', '=', 'active').orderBy('id').execute()).filter((v) => !busy.some((b) => b.vehicle_id === v.id));
+    const vehicles = (await this.db.selectFrom('vehicles').select(['id', 'max_payload_kg']).where('depot_id', '=', depotId).where('status', '=', 'active').orderBy('id').execute()).filter((v) => !busy.some((b) => b.vehicle_id === v.id));
     const crews = Math.min(drivers.length, vehicles.length);
     if (crews === 0) throw nothing(`Depot ${depotId} has ${drivers.length} free enabled driver(s) and ${vehicles.length} free active vehicle(s) on ${date}; a route needs one of each.`);
     const groups = sweepGroups(depot.location, candidates.map((c) => ({ ...c, id: c.shipmentId })), crews);
@@ -166,16 +146,16 @@ export class RouteCreation {
     let fallbackReason: RoutingFailure | undefined;
     const planned: { driverId: string; vehicleId: string; candidates: Candidate[]; plan: PlannedRoute }[] = [];
     for (const [i, group] of byWeight.entries()) {
-      const outcome = await this.#plan(depotId, group, 'optimise', fallback);
+      const outcome = await this.plan(depotId, group, 'optimise', fallback);
       fallbackReason ??= outcome.fallbackReason;
       planned.push({ driverId: drivers[i] ?? '', vehicleId: byPayload[i]?.id ?? '', candidates: group, plan: outcome.plan });
     }
-    const ids = await this.#db.transaction().execute(async (trx) => {
+    const ids = await this.db.transaction().execute(async (trx) => {
       const out: string[] = [];
       for (const p of planned) out.push(await this.#insertRoute(trx, { depotId, date, ...p }, change, { planned: true, ...(fallbackReason === undefined ? {} : { fallbackReason }) }));
       return out;
     });
-    const routes = await Promise.all(ids.map((id) => loadRouteDetail(this.#db, id)));
+    const routes = await Promise.all(ids.map((id) => loadRouteDetail(this.db, id)));
     return { value: routes, ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }
 }

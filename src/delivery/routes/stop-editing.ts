@@ -1,16 +1,13 @@
 import type { Kysely } from 'kysely';
 import { recordChange, type AuditedChange } from '../../audit/append.ts';
-import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
-import type { Db } from '../../storage/database.ts';
 import type { Tables } from '../../storage/tables.ts';
 import { invalid } from '../checks.ts';
-import type { PlannedRoute, RoutingFailure } from '../planning/index.ts';
-import type { ShipmentLifecycle } from '../shipments/lifecycle.ts';
+import type { PlannedRoute } from '../planning/index.ts';
 import type { OrderMode, PlanStop } from './plan.ts';
 import { ACTIVE_ROUTE_STATUSES, currentOrder, loadRouteDetail, recordRouteEvent, type RouteDetail, type RouteSummary } from './routes.store.ts';
-import { planDepotStops, routeCandidates, stopRow, type Planned, type RouteServiceOptions } from './stops.ts';
+import { RouteChanges, routeCandidates, stopRow, type Planned } from './stops.ts';
 
 // Changing a route's stops: reorder, optimise, add, remove, move. Each change
 // plans before its transaction (no network inside one), then commits the new
@@ -22,25 +19,9 @@ import { planDepotStops, routeCandidates, stopRow, type Planned, type RouteServi
 
 const notEditable = (why: string) => new RampartError('delivery_route.not_editable', why, { publicDetail: why });
 
-export class StopEditing {
-  readonly #options: RouteServiceOptions;
-  readonly #db: Db;
-  readonly #clock: Clock;
-  readonly #lifecycle: ShipmentLifecycle;
-
-  constructor(options: RouteServiceOptions) {
-    this.#options = options;
-    this.#db = options.db;
-    this.#clock = options.clock;
-    this.#lifecycle = options.lifecycle;
-  }
-
-  #plan(depotId: string, stops: readonly PlanStop[], mode: OrderMode, fallback: boolean): Promise<{ plan: PlannedRoute; fallbackReason?: RoutingFailure }> {
-    return planDepotStops(this.#options, depotId, stops, mode, fallback);
-  }
-
+export class StopEditing extends RouteChanges {
   #get(id: string): Promise<RouteDetail> {
-    return loadRouteDetail(this.#db, id);
+    return loadRouteDetail(this.db, id);
   }
 
   /** The pending stops as planner input, in their current order (or `order`, a permutation of their stop ids). */
@@ -57,7 +38,7 @@ export class StopEditing {
 
   /** Writes a new plan for the pending stops (after the visited ones) and bumps the revision, or refuses if the route changed. */
   async #applyPlan(trx: Kysely<Tables>, route: RouteDetail, plan: PlannedRoute): Promise<void> {
-    const now = this.#clock.now().toISOString();
+    const now = this.clock.now().toISOString();
     const bumped = await trx
       .updateTable('routes')
       .set({ matrix_provider: plan.provider, total_distance_m: plan.totalDistanceMetres, total_duration_s: plan.totalDurationSeconds, departure_at: plan.startAt, return_at: plan.returnAt, revision: route.revision + 1, updated_at: now })
@@ -88,15 +69,15 @@ export class StopEditing {
     const route = await this.#get(routeId);
     this.#editable(route);
     const stops = this.#pendingStops(route, order);
-    const { plan, fallbackReason } = await this.#plan(route.depotId, stops.map((s) => s.stop), mode, fallback);
-    await this.#db.transaction().execute(async (trx) => {
+    const { plan, fallbackReason } = await this.plan(route.depotId, stops.map((s) => s.stop), mode, fallback);
+    await this.db.transaction().execute(async (trx) => {
       const before = await currentOrder(trx, route.id);
       await this.#applyPlan(trx, route, plan);
       const after = await currentOrder(trx, route.id);
-      const now = this.#clock.now().toISOString();
+      const now = this.clock.now().toISOString();
       const kind = mode === 'optimise' ? 'optimised' : 'reordered';
       await recordRouteEvent(trx, { routeId: route.id, kind, change, at: now, before, after, details: { provider: plan.provider, ...(fallbackReason === undefined ? {} : { fallbackReason }) } });
-      await recordChange(trx, this.#clock, change, mode === 'optimise' ? 'route.optimise' : 'route.reorder', { type: 'route', id: route.id }, { before, after, provider: plan.provider, distanceMetres: Math.round(plan.totalDistanceMetres) });
+      await recordChange(trx, this.clock, change, mode === 'optimise' ? 'route.optimise' : 'route.reorder', { type: 'route', id: route.id }, { before, after, provider: plan.provider, distanceMetres: Math.round(plan.totalDistanceMetres) });
     });
     return { value: await this.#get(route.id), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }
@@ -113,27 +94,27 @@ export class StopEditing {
   async addStop(routeId: string, shipmentId: string, fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail>> {
     const route = await this.#get(routeId);
     this.#editable(route, true);
-    const [candidate] = await routeCandidates(this.#db, [shipmentId], route.depotId, route.date);
+    const [candidate] = await routeCandidates(this.db, [shipmentId], route.depotId, route.date);
     if (candidate === undefined) throw invalid('No shipment given.');
     const stops = [...(this.#pendingStops(route)).map((s) => s.stop), candidate];
-    const { plan, fallbackReason } = await this.#plan(route.depotId, stops, 'keep', fallback);
-    await this.#db.transaction().execute(async (trx) => {
+    const { plan, fallbackReason } = await this.plan(route.depotId, stops, 'keep', fallback);
+    await this.db.transaction().execute(async (trx) => {
       const fresh = await routeCandidates(trx, [shipmentId], route.depotId, route.date);
       const load = await trx.selectFrom('route_stops').innerJoin('shipments', 'shipments.id', 'route_stops.shipment_id').select((eb) => eb.fn.sum<number | string>('shipments.weight_kg').as('kg')).where('route_stops.route_id', '=', route.id).where('route_stops.status', '=', 'pending').executeTakeFirst();
       const vehicle = await trx.selectFrom('vehicles').select('max_payload_kg').where('id', '=', route.vehicleId).executeTakeFirstOrThrow();
       const kg = Number(load?.kg ?? 0) + (fresh[0]?.weightKg ?? 0);
       if (kg > vehicle.max_payload_kg) throw new RampartError('delivery_route.over_capacity', `route ${kg} kg`, { publicDetail: `The parcels would weigh ${Math.round(kg * 10) / 10} kg; vehicle ${route.vehicleId} carries at most ${vehicle.max_payload_kg} kg.` });
       const before = await currentOrder(trx, route.id);
-      const now = this.#clock.now().toISOString();
+      const now = this.clock.now().toISOString();
       const last = plan.stops.find((s) => (s.shipmentId ?? s.id) === shipmentId);
       if (last === undefined) throw new Error('planned stop missing');
       const stopId = newId('stp');
       await trx.insertInto('route_stops').values({ ...stopRow(route.id, shipmentId, last.sequence, last, now), id: stopId }).execute();
-      await this.#lifecycle.assign(trx, { ...change, shipmentId, driverId: route.driverId });
+      await this.lifecycle.assign(trx, { ...change, shipmentId, driverId: route.driverId });
       await this.#applyPlan(trx, route, plan);
       const after = await currentOrder(trx, route.id);
       await recordRouteEvent(trx, { routeId: route.id, kind: 'stop_added', change, at: now, before, after, details: { stop: stopId, shipment: shipmentId } });
-      await recordChange(trx, this.#clock, change, 'route.stop_add', { type: 'route', id: route.id }, { stop: stopId, shipment: shipmentId, before, after });
+      await recordChange(trx, this.clock, change, 'route.stop_add', { type: 'route', id: route.id }, { stop: stopId, shipment: shipmentId, before, after });
     });
     return { value: await this.#get(route.id), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }
@@ -151,22 +132,22 @@ export class StopEditing {
     this.#editable(route, true);
     const stop = this.#pendingStop(route, stopId);
     const rest = (this.#pendingStops(route)).filter((s) => s.stopId !== stopId).map((s) => s.stop);
-    const { plan, fallbackReason } = await this.#plan(route.depotId, rest, 'keep', fallback);
-    await this.#db.transaction().execute(async (trx) => {
+    const { plan, fallbackReason } = await this.plan(route.depotId, rest, 'keep', fallback);
+    await this.db.transaction().execute(async (trx) => {
       const before = await currentOrder(trx, route.id);
-      const now = this.#clock.now().toISOString();
+      const now = this.clock.now().toISOString();
       await this.#removeRow(trx, stop.id);
-      await this.#lifecycle.unassign(trx, { ...change, shipmentId: stop.shipmentId });
+      await this.lifecycle.unassign(trx, { ...change, shipmentId: stop.shipmentId });
       await this.#applyPlan(trx, route, plan);
       const after = await currentOrder(trx, route.id);
       await recordRouteEvent(trx, { routeId: route.id, kind: 'stop_removed', change, at: now, before, after, details: { stop: stop.id, shipment: stop.shipmentId } });
-      await recordChange(trx, this.#clock, change, 'route.stop_remove', { type: 'route', id: route.id }, { stop: stop.id, shipment: stop.shipmentId, before, after });
+      await recordChange(trx, this.clock, change, 'route.stop_remove', { type: 'route', id: route.id }, { stop: stop.id, shipment: stop.shipmentId, before, after });
     });
     return { value: await this.#get(route.id), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }
 
   async #removeRow(trx: Kysely<Tables>, stopId: string): Promise<void> {
-    const removed = await trx.updateTable('route_stops').set({ status: 'removed', finished_at: this.#clock.now().toISOString() }).where('id', '=', stopId).where('status', '=', 'pending').executeTakeFirst();
+    const removed = await trx.updateTable('route_stops').set({ status: 'removed', finished_at: this.clock.now().toISOString() }).where('id', '=', stopId).where('status', '=', 'pending').executeTakeFirst();
     if (removed.numUpdatedRows !== 1n) throw notEditable('The stop changed meanwhile; reload the route and try again.');
   }
 
@@ -182,11 +163,11 @@ export class StopEditing {
     const fromStops = (this.#pendingStops(from)).filter((s) => s.stopId !== stopId).map((s) => s.stop);
     const moved: PlanStop = { shipmentId: stop.shipmentId, trackingNumber: stop.trackingNumber, point: stop.destination, window: stop.window };
     const toStops = [...(this.#pendingStops(to)).map((s) => s.stop), moved];
-    const fromPlan = await this.#plan(from.depotId, fromStops, 'keep', fallback);
-    const toPlan = await this.#plan(to.depotId, toStops, 'keep', fallback);
+    const fromPlan = await this.plan(from.depotId, fromStops, 'keep', fallback);
+    const toPlan = await this.plan(to.depotId, toStops, 'keep', fallback);
     const fallbackReason = fromPlan.fallbackReason ?? toPlan.fallbackReason;
-    await this.#db.transaction().execute(async (trx) => {
-      const now = this.#clock.now().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      const now = this.clock.now().toISOString();
       const beforeFrom = await currentOrder(trx, from.id);
       const beforeTo = await currentOrder(trx, to.id);
       await this.#removeRow(trx, stop.id);
@@ -194,14 +175,14 @@ export class StopEditing {
       if (placed === undefined) throw new Error('planned stop missing');
       const newStopId = newId('stp');
       await trx.insertInto('route_stops').values({ ...stopRow(to.id, stop.shipmentId, placed.sequence, placed, now), id: newStopId }).execute();
-      await this.#lifecycle.assign(trx, { ...change, shipmentId: stop.shipmentId, driverId: to.driverId });
+      await this.lifecycle.assign(trx, { ...change, shipmentId: stop.shipmentId, driverId: to.driverId });
       await this.#applyPlan(trx, from, fromPlan.plan);
       await this.#applyPlan(trx, to, toPlan.plan);
       const afterFrom = await currentOrder(trx, from.id);
       const afterTo = await currentOrder(trx, to.id);
       await recordRouteEvent(trx, { routeId: from.id, kind: 'stop_moved', change, at: now, before: beforeFrom, after: afterFrom, details: { stop: stop.id, shipment: stop.shipmentId, toRoute: to.id, toStop: newStopId } });
       await recordRouteEvent(trx, { routeId: to.id, kind: 'stop_added', change, at: now, before: beforeTo, after: afterTo, details: { stop: newStopId, shipment: stop.shipmentId, fromRoute: from.id } });
-      await recordChange(trx, this.#clock, change, 'route.stop_move', { type: 'route', id: from.id }, { stop: stop.id, shipment: stop.shipmentId, toRoute: to.id, toDriver: to.driverId, fromDriver: from.driverId });
+      await recordChange(trx, this.clock, change, 'route.stop_move', { type: 'route', id: from.id }, { stop: stop.id, shipment: stop.shipmentId, toRoute: to.id, toDriver: to.driverId, fromDriver: from.driverId });
     });
     return { value: { from: await this.#get(from.id), to: await this.#get(to.id) }, ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }

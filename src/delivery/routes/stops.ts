@@ -86,3 +86,22 @@ export function stopRow(routeId: string, shipmentId: string, sequence: number, s
     created_at: now,
   };
 }
+
+/** What making routes and editing their stops share: the stores, the clock, the lifecycle and the planner. */
+export abstract class RouteChanges {
+  protected readonly options: RouteServiceOptions;
+  protected readonly db: Db;
+  protected readonly clock: Clock;
+  protected readonly lifecycle: ShipmentLifecycle;
+
+  constructor(options: RouteServiceOptions) {
+    this.options = options;
+    this.db = options.db;
+    this.clock = options.clock;
+    this.lifecycle = options.lifecycle;
+  }
+
+  protected plan(depotId: string, stops: readonly PlanStop[], mode: OrderMode, fallback: boolean): Promise<{ plan: PlannedRoute; fallbackReason?: RoutingFailure }> {
+    return planDepotStops(this.options, depotId, stops, mode, fallback);
+  }
+}

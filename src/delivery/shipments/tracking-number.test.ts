@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SourceRateLimit } from '../tracking/rate-limit.ts';
-import { ManualClock } from '../../kernel/clock.ts';
 import { newTrackingNumber, parseTrackingNumber, TRACKING_NUMBER_PATTERN } from './tracking-number.ts';
 import { hashTrackingToken, newTrackingToken, TRACKING_TOKEN_PATTERN } from './tracking-token.ts';
 
@@ -64,19 +62,5 @@ describe('tracking tokens', () => {
     assert.equal(hash, hashTrackingToken(token));
     assert.match(hash, /^[0-9a-f]{64}$/);
     assert.notEqual(newTrackingToken().token, token);
-  });
-
-  test('the per-source limit allows its quota per window, then says how long to wait', () => {
-    const clock = new ManualClock('2026-05-01T10:00:00.000Z');
-    const limit = new SourceRateLimit({ clock, limit: 3, windowSeconds: 60, maxSources: 2 });
-    assert.deepEqual([limit.take('a'), limit.take('a'), limit.take('a')], [0, 0, 0]);
-    assert.equal(limit.take('a'), 60);
-    assert.equal(limit.take('b'), 0, 'another source has its own quota');
-    clock.advance(45_000);
-    assert.equal(limit.take('a'), 15);
-    clock.advance(15_000);
-    assert.equal(limit.take('a'), 0, 'a new window');
-    limit.take('c');
-    assert.equal(limit.size, 2, 'bounded: the stalest source is forgotten');
   });
 });

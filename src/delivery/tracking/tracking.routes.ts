@@ -5,18 +5,16 @@ import { RampartError } from '../../kernel/errors.ts';
 import type { Delivery } from '../delivery.ts';
 import { trackShipment } from '../shipments/shipments.query.ts';
 import { StatusSchema } from '../shipments/shipments.schema.ts';
-import { SourceRateLimit } from './rate-limit.ts';
+import { SourceRateLimit, type RateLimitSettings } from '../../perimeter/rate-limit.ts';
 
 // The recipient's public tracking page: `GET /t/{token}` on the app plane.
 // Anyone holding the link sees the status, the time window, the ETA and the
 // last update — never a name, phone number, address or position. Any token
 // that is not current answers the plain 404 of an unknown path; each source
-// address gets a limited number of looks per minute.
+// address gets `perimeter.rateLimits.tracking` looks per window.
 
-export const TRACKING_REQUESTS_PER_MINUTE = 30;
-
-export function registerTrackingRoute(app: PlaneApp, delivery: Delivery, options: { perMinute?: number } = {}): SourceRateLimit {
-  const limiter = new SourceRateLimit({ clock: delivery.clock, limit: options.perMinute ?? TRACKING_REQUESTS_PER_MINUTE, windowSeconds: 60 });
+export function registerTrackingRoute(app: PlaneApp, delivery: Delivery, options: { rateLimit: RateLimitSettings }): SourceRateLimit {
+  const limiter = new SourceRateLimit({ clock: delivery.clock, limit: options.rateLimit });
   app.get(
     '/t/:token',
     {

@@ -12,7 +12,7 @@ import type { EventLog } from '../../stream/event-log.ts';
 import { authFailureReason, type DeviceFailureReason, type DeviceFailureRecorder } from '../auth-failures.ts';
 import { prepareEvent, type HubRules, type PreparedEvent } from '../events.ts';
 import type { LastSeenRecorder } from '../last-seen.ts';
-import type { SourceThrottle } from '../source-throttle.ts';
+import type { SourceThrottle } from '../../perimeter/source-throttle.ts';
 import { headerProperties, isBatch, parseBatch, parseBrokerPropertiesHeader } from './envelope.ts';
 
 // Event Hubs-style publishing on the device plane:

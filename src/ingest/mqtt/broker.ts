@@ -3,7 +3,7 @@ import type { DeviceAuthenticator } from '../../devices/auth.ts';
 import type { Logger } from '../../kernel/logger.ts';
 import type { Metrics } from '../../kernel/metrics.ts';
 import type { DeviceFailureRecorder } from '../auth-failures.ts';
-import type { SourceThrottle } from '../source-throttle.ts';
+import type { SourceThrottle } from '../../perimeter/source-throttle.ts';
 import { MqttConnection } from './bridge.ts';
 import { checkConnect, PROTOCOL, sourceOf } from './connect.ts';
 import type { TelemetryIntake } from './intake.ts';

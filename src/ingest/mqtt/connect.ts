@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../../devices/auth.ts';
 import type { ClientCertificate } from '../../http/listen.ts';
 import { authFailureReason, type DeviceFailureReason } from '../auth-failures.ts';
-import type { SourceThrottle } from '../source-throttle.ts';
+import type { SourceThrottle } from '../../perimeter/source-throttle.ts';
 import { REASON } from './v5.ts';
 import { parseUsername } from './topics.ts';
 

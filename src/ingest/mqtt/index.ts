@@ -9,7 +9,7 @@ import type { EventLog } from '../../stream/event-log.ts';
 import type { DeviceStatusBoard } from '../../telemetry/status.ts';
 import { createDeviceFailureRecorder, type DeviceFailureRecorder } from '../auth-failures.ts';
 import type { LastSeenRecorder } from '../last-seen.ts';
-import { SourceThrottle } from '../source-throttle.ts';
+import { SourceThrottle } from '../../perimeter/source-throttle.ts';
 import { startBroker } from './broker.ts';
 import { PROTOCOL } from './connect.ts';
 import { createTelemetryIntake } from './intake.ts';

@@ -1,10 +1,11 @@
 import type { Clock } from '../kernel/clock.ts';
+import { SourceTable } from './source-table.ts';
 
 // Per source address, in memory: after `failuresPerSource` authentication
 // failures the address is refused for `throttleSeconds`, before any
 // authentication work is done for it. A quiet period of `throttleSeconds`
-// forgives earlier failures. The table is bounded so that a spray of
-// addresses cannot grow it without limit; when full, the stalest entries go.
+// forgives earlier failures. The table is bounded (`SourceTable`); every
+// failure refreshes its source, so the stalest go first.
 
 export interface SourceThrottleOptions {
   readonly clock: Clock;
@@ -24,15 +25,13 @@ export class SourceThrottle {
   readonly #clock: Clock;
   readonly #limit: number;
   readonly #windowMs: number;
-  readonly #maxSources: number;
-  // Insertion order is refreshed on every failure, so the first key is the stalest.
-  readonly #sources = new Map<string, SourceState>();
+  readonly #sources: SourceTable<SourceState>;
 
   constructor(options: SourceThrottleOptions) {
     this.#clock = options.clock;
     this.#limit = options.failuresPerSource;
     this.#windowMs = options.throttleSeconds * 1000;
-    this.#maxSources = options.maxSources ?? 100_000;
+    this.#sources = new SourceTable(options.maxSources);
   }
 
   /** Seconds the source must wait (for `Retry-After`), or 0 when it may try. */
@@ -53,9 +52,7 @@ export class SourceThrottle {
     state ??= { failures: 0, lastFailureMs: now, blockedUntilMs: 0 };
     state.failures += 1;
     state.lastFailureMs = now;
-    this.#sources.delete(source);
-    this.#sources.set(source, state);
-    this.#evict();
+    this.#sources.store(source, state);
     if (state.blockedUntilMs === 0 && state.failures >= this.#limit) {
       state.blockedUntilMs = now + this.#windowMs;
       return true;
@@ -65,13 +62,5 @@ export class SourceThrottle {
 
   get size(): number {
     return this.#sources.size;
-  }
-
-  #evict(): void {
-    while (this.#sources.size > this.#maxSources) {
-      const stalest = this.#sources.keys().next();
-      if (stalest.done === true) return;
-      this.#sources.delete(stalest.value);
-    }
   }
 }
