@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'web/dist/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'web/dist/', 'web/src/api/schema.gen.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { appendAudit } from './audit/append.ts';
 import { AuditCheckpointer } from './audit/checkpoint.ts';
 import { redactConfig } from './config/load.ts';
+import { tileOrigin } from './config/checks.ts';
 import { ConfigError } from './kernel/errors.ts';
 import { canonicalJson } from './kernel/canonical-json.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -138,7 +139,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     const bootstrap = await ensureBootstrapAdmin(database.db, { username: config.bootstrap.adminUsername, ttlHours: config.bootstrap.setupCodeTtlHours, clock });
 
     const planes = {
-      app: await createPlane({ name: 'app', config: config.planes.app, logger, metrics, securityHeaders: true }),
+      app: await createPlane({ name: 'app', config: config.planes.app, logger, metrics, securityHeaders: { imageSources: [tileOrigin(config)].filter((origin) => origin !== undefined) } }),
       device: await createPlane({ name: 'device', config: config.planes.device, logger, metrics, securityHeaders: false, quietSuccess: true, ...deviceClientCa(config) }),
       admin: await createPlane({ name: 'admin', config: config.planes.admin, logger, metrics, securityHeaders: false }),
     };
@@ -151,7 +152,7 @@ export async function startRampart(config: RampartConfig, deps: RampartDeps): Pr
     // Every plane answers health and readiness; the app plane's route groups are put together in http/app-routes.ts.
     for (const plane of Object.values(planes)) registerHealthRoutes(plane, { checkDatabase: () => database.ping() });
     registerMetricsRoute(planes.admin, metrics);
-    await registerAppRoutes(planes.app, { config, version: packageJson.version, database, keyring, clock, identity, eventLog, deviceRegistry, status, delivery, routes, webhooks });
+    await registerAppRoutes(planes.app, { config, version: packageJson.version, database, keyring, clock, logger, identity, eventLog, deviceRegistry, status, delivery, routes, webhooks });
     // One throttle and one failure recorder for both protocols: failures on either count against the address.
     const throttle = new SourceThrottle({ clock, failuresPerSource: config.ingest.failuresPerSource, throttleSeconds: config.ingest.throttleSeconds });
     const recordFailure = createDeviceFailureRecorder({ eventLog, metrics, logger: logger.child({ component: 'ingest' }), clock, throttle });

@@ -23,7 +23,7 @@ describe('GET /api/v1/audit/entries', () => {
   before(async () => {
     opened = await sqliteTarget.open();
     await appendEvents(opened.database, new ManualClock('2026-03-01T00:00:00.000Z'), 7);
-    plane = await createPlane({ name: 'app', config: testConfig(opened.config.dataDir).planes.app, logger: createMemoryLogger('warn').logger, metrics: createMetrics({ defaultMetrics: false }), securityHeaders: true });
+    plane = await createPlane({ name: 'app', config: testConfig(opened.config.dataDir).planes.app, logger: createMemoryLogger('warn').logger, metrics: createMetrics({ defaultMetrics: false }), securityHeaders: { imageSources: [] } });
     plane.app.addHook('onRoute', (route) => void routes.push(route as RouteOptions));
     registerAuditRoutes(plane.app, { database: opened.database });
     await plane.app.ready();

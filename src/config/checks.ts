@@ -80,6 +80,7 @@ export function findConfigProblems(config: RampartConfig): ConfigProblems {
   }
   checkIdentity(config, invalid, insecure);
   checkPlanning(config, invalid, insecure);
+  checkConsole(config, invalid);
   const caFile = config.devices.clientCaFile;
   if (caFile !== undefined) {
     if (!existsSync(caFile)) invalid.push(`devices.clientCaFile: file ${caFile} does not exist`);
@@ -137,6 +138,21 @@ function checkPlanning(config: RampartConfig, invalid: string[], insecure: strin
     if (!NO_FLY_ZONE_NAME.test(name)) invalid.push(`planning.noFlyZones: "${name}" is not a zone name (letters, digits, space, ".", "_", "-"; at most 64)`);
     for (const problem of polygonProblems(polygon)) invalid.push(`planning.noFlyZones.${name}: ${problem}`);
   }
+}
+
+function checkConsole(config: RampartConfig, invalid: string[]): void {
+  const { tileUrl } = config.console;
+  if (tileUrl === '') return;
+  const url = parseUrl(tileUrl.replaceAll(/\{[a-z]\}/g, '0'));
+  if (url === undefined || !['http:', 'https:'].includes(url.protocol)) invalid.push(`console.tileUrl: "${tileUrl}" is not an http:// or https:// URL template`);
+  else if (!['{z}', '{x}', '{y}'].every((part) => tileUrl.includes(part))) invalid.push('console.tileUrl: the template must contain {z}, {x} and {y}');
+  else if (url.username !== '' || url.password !== '') invalid.push('console.tileUrl: give the URL without credentials');
+  else if (url.protocol === 'http:' && url.hostname !== 'localhost' && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) invalid.push(`console.tileUrl: ${tileUrl} is plain HTTP beyond this machine; browsers refuse mixed content on an HTTPS console — use https://`);
+}
+
+/** The origin the console loads map tiles from, for the Content-Security-Policy (undefined: no tiles). */
+export function tileOrigin(config: RampartConfig): string | undefined {
+  return config.console.tileUrl === '' ? undefined : new URL(config.console.tileUrl.replaceAll(/\{[a-z]\}/g, '0')).origin;
 }
 
 function parseUrl(text: string): URL | undefined {

@@ -305,6 +305,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Graceful shutdown.' },
     ),
+    console: Type.Object(
+      {
+        tileUrl: Type.String({ default: '', maxLength: 500, description: 'Map tiles for the console and the driver app, as a URL template with `{z}`, `{x}` and `{y}` (https, or http to loopback). Empty: maps draw depots, areas, routes and positions on a plain background with a scale bar. The tile origin is added to the Content-Security-Policy\'s `img-src`.' }),
+        tileAttribution: Type.String({ default: '', maxLength: 300, description: 'Attribution shown under the map for the tiles (plain text).' }),
+      },
+      { additionalProperties: false, default: {}, description: 'The web console served on the app plane at `/console/`.' },
+    ),
     perimeter: Type.Object(
       {
         rateLimits: Type.Object(

@@ -13,6 +13,7 @@ import type { DeviceRegistry } from '../devices/registry.ts';
 import type { Identity } from '../identity/identity.ts';
 import { installIdentityAccess, registerIdentityRoutes } from '../identity/register.ts';
 import type { Clock } from '../kernel/clock.ts';
+import type { Logger } from '../kernel/logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { EventLog } from '../stream/event-log.ts';
 import { registerHubRoutes } from '../telemetry/hubs.routes.ts';
@@ -22,10 +23,12 @@ import { registerDeviceStatusRoute } from '../telemetry/status.routes.ts';
 import { registerTelemetryRoutes } from '../telemetry/telemetry.routes.ts';
 import { registerOpenApi } from './openapi.ts';
 import type { Plane } from './plane.ts';
+import { registerWebAppRoutes } from './web-app.ts';
 
 // The one place the app plane's route groups are put together, in the order
 // that matters: the JWKS, then OpenAPI (it describes the routes registered
-// after it), then cookies and the access hook, then every guarded group. Each feature
+// after it), then cookies and the access hook, then every guarded group and
+// the web console's pages and assets. Each feature
 // exposes one register…Routes(app, deps); the parts are built in server.ts.
 
 export interface AppRouteParts {
@@ -35,6 +38,7 @@ export interface AppRouteParts {
   readonly database: Database;
   readonly keyring: Keyring;
   readonly clock: Clock;
+  readonly logger: Logger;
   readonly identity: Identity;
   readonly eventLog: EventLog;
   /** The registry the device authenticator watches, so devices changed through the API are re-checked at once. */
@@ -63,4 +67,5 @@ export async function registerAppRoutes(plane: Plane, parts: AppRouteParts): Pro
   registerRouteRoutes(app, routes);
   registerDriverRoutes(app, { routes, eventLog, maxEventBytes: config.ingest.maxEventBytes, rateLimit: config.perimeter.rateLimits.driver });
   registerWebhookRoutes(app, webhooks);
+  await registerWebAppRoutes(app, { console: config.console, ssoEnabled: config.identity.sso.enabled, logger: parts.logger });
 }

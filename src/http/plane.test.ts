@@ -23,7 +23,7 @@ async function startPlane(patch: PlanePatch = {}, options: { name?: PlaneName; s
   const config = testConfig(dir.path, { planes: { [name]: patch } }).planes[name];
   const memory = createMemoryLogger();
   const metrics = createMetrics({ defaultMetrics: false });
-  const plane = await createPlane({ name, config, logger: memory.logger, metrics, securityHeaders: options.securityHeaders ?? name === 'app', ...(options.quietSuccess === undefined ? {} : { quietSuccess: options.quietSuccess }) });
+  const plane = await createPlane({ name, config, logger: memory.logger, metrics, securityHeaders: (options.securityHeaders ?? name === 'app') ? { imageSources: [] } : false, ...(options.quietSuccess === undefined ? {} : { quietSuccess: options.quietSuccess }) });
   options.setup?.(plane);
   const url = await plane.listen();
   return {
@@ -291,7 +291,7 @@ describe('plane start-up errors', () => {
       writeFileSync(cert.keyFile, '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
       const config = testConfig(dir.path, { planes: { app: { tls: { certFile: cert.certFile, keyFile: cert.keyFile, minVersion: 'TLSv1.2' } } } }).planes.app;
       await assert.rejects(
-        createPlane({ name: 'app', config, logger: createMemoryLogger().logger, metrics: createMetrics({ defaultMetrics: false }), securityHeaders: true }),
+        createPlane({ name: 'app', config, logger: createMemoryLogger().logger, metrics: createMetrics({ defaultMetrics: false }), securityHeaders: { imageSources: [] } }),
         (e: unknown) => e instanceof ConfigError && e.code === 'config.invalid' && /planes\.app\.tls: cannot use/.test(e.message),
       );
     } finally {

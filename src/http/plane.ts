@@ -20,8 +20,12 @@ export interface PlaneOptions {
   readonly config: PlaneConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Browser-facing security headers (CSP, HSTS, frame denial…) via helmet. */
-  readonly securityHeaders: boolean;
+  /**
+   * Browser-facing security headers (CSP, HSTS, frame denial…) via helmet, or
+   * false for planes no browser uses. `imageSources` are origins beyond 'self'
+   * that pages may load images from (the configured map tiles).
+   */
+  readonly securityHeaders: false | { readonly imageSources: readonly string[] };
   /**
    * CA bundle for client certificates (the device plane). With it, a TLS plane
    * asks every client for a certificate but does not insist: routes decide from
@@ -104,14 +108,27 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  if (options.securityHeaders) {
+  if (options.securityHeaders !== false) {
     // HTTPS-only headers where clients arrive over HTTPS (TLS here, or at a declared proxy);
     // on a plain loopback plane they would break the page.
     const https = config.tls !== undefined || config.trustedProxies.length > 0;
     await app.register(helmet, {
+      // Every directive written out (helmet's defaults allow inline styles and
+      // any https: style or font): scripts, styles and fonts only from this
+      // origin, no inline code of any kind, no plugins, never framed.
       contentSecurityPolicy: {
+        useDefaults: false,
         directives: {
           defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          scriptSrcAttr: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'blob:', ...options.securityHeaders.imageSources],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          workerSrc: ["'self'"],
+          manifestSrc: ["'self'"],
+          formAction: ["'self'"],
           frameAncestors: ["'none'"],
           objectSrc: ["'none'"],
           baseUri: ["'self'"],

@@ -11,6 +11,7 @@ import { issueRecoveryCodes, useRecoveryCode } from './mfa/recovery.ts';
 import { burnTotpStep, hasTotp, startTotpEnrolment, verifyTotpCode } from './mfa/totp.ts';
 import { checkPasswordPolicy, hashPassword, MAX_PASSWORD, verifyPassword } from './passwords.ts';
 import type { Tables } from '../storage/tables.ts';
+import { grants, PERMISSIONS } from './rbac.ts';
 import { csrfTokenFor, SESSION_COOKIE, type SessionRow } from './sessions.ts';
 import { secondFactorsOf, type RequestContext, type SessionGrant } from './signin.ts';
 
@@ -27,6 +28,7 @@ export const SessionStateSchema = Type.Object({
   stage: Type.Union([Type.Literal('mfa'), Type.Literal('enrol'), Type.Literal('active')]),
   csrfToken: Type.String({ description: 'Send as X-CSRF-Token on every state-changing request.' }),
   account: Type.Object({ id: Type.String(), username: Type.String(), role: Type.String() }),
+  permissions: Type.Array(Type.Enum(PERMISSIONS), { description: 'What the account\'s role grants (once signed in; empty before). The server still checks every request; clients use this only to leave out what would be refused.' }),
   factors: Type.Object({ totp: Type.Boolean(), passkeys: Type.Integer(), recoveryCodes: Type.Integer() }),
   mfaAt: Type.Union([Type.String(), Type.Null()]),
   expiresAt: Type.String(),
@@ -60,6 +62,7 @@ export async function sessionState(identity: Identity, token: string, session: S
     stage: session.stage,
     csrfToken: csrfTokenFor(token),
     account,
+    permissions: session.stage === 'active' ? [...grants(account.role)] : [],
     factors: await secondFactorsOf(identity.db, session.account_id),
     mfaAt: session.mfa_at,
     expiresAt: session.expires_at,
