@@ -7,7 +7,7 @@ import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PlaneConfig, PlaneName } from '../config/schema.ts';
 import { lazyChild, type Logger } from '../kernel/logger.ts';
-import { RampartError } from '../kernel/errors.ts';
+import { isRampartError, RampartError } from '../kernel/errors.ts';
 import type { Metrics } from '../kernel/metrics.ts';
 import { createAddressMatcher } from './cidr.ts';
 import { listenFailed, loadTlsMaterial } from './listen.ts';
@@ -166,6 +166,7 @@ export async function createPlane(options: PlaneOptions): Promise<Plane> {
     const problem = toProblem(error, request.id);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: problem.code }, 'request refused');
+    if (isRampartError(error) && error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 

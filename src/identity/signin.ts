@@ -87,7 +87,8 @@ export class SignIn {
       await appendAudit(trx, { action: 'auth.password', outcome: 'success', actor: { type: 'account', id: account.id, authMethod: 'password' }, target: { type: 'session', id: created.session.id }, context, details: { next: stage } }, clock);
       return created;
     });
-    if (grant === undefined) throw new RampartError('auth.failed', 'sign-in refused');
+    // Only the source address's lockout is told (it says nothing about any account); an account's stays silent.
+    if (grant === undefined) throw new RampartError('auth.failed', 'sign-in refused', optionalWait(await throttle.lockedFor([sourceKey(context.sourceIp)])));
     if (account !== undefined && needsRehash(account.password_hash ?? '', config.passwords)) {
       const rehashed = await hashPassword(password, config.passwords);
       await db.updateTable('accounts').set({ password_hash: rehashed }).where('id', '=', account.id).execute();
@@ -122,7 +123,8 @@ export class SignIn {
       await appendAudit(trx, { action, outcome: 'success', actor: { ...actor, authMethod: `${session.auth_method}+${method}` }, target: { type: 'session', id: session.id }, context, details: { method } }, clock);
       return token;
     });
-    if (result === undefined) throw new RampartError('auth.mfa_failed', `${method} refused`);
+    // The password was right, so the person may know their second factor is locked, and for how long.
+    if (result === undefined) throw new RampartError('auth.mfa_failed', `${method} refused`, optionalWait(await throttle.lockedFor([key])));
     return { token: result, session: await sessions.get(session.id) };
   }
 
@@ -182,4 +184,8 @@ export class SignIn {
       }
     }
   }
+}
+
+function optionalWait(seconds: number | undefined): { retryAfterSeconds?: number } {
+  return seconds === undefined ? {} : { retryAfterSeconds: seconds };
 }

@@ -42,6 +42,14 @@ export class Throttle {
     return row !== undefined;
   }
 
+  /** Seconds until the last of these keys' lockouts ends, or undefined when none is locked. */
+  async lockedFor(keys: readonly string[]): Promise<number | undefined> {
+    const now = this.#clock.now();
+    const rows = await this.#db.selectFrom('login_throttle').select('locked_until').where('key', 'in', [...keys]).where('locked_until', '>', now.toISOString()).execute();
+    const until = Math.max(...rows.map((row) => (row.locked_until === null ? 0 : Date.parse(row.locked_until))));
+    return rows.length === 0 ? undefined : (until - now.getTime()) / 1000;
+  }
+
   async failure(trx: Kysely<Tables>, key: string): Promise<FailureOutcome> {
     const now = this.#clock.now();
     const nowIso = now.toISOString();

@@ -611,11 +611,14 @@ export interface RampartErrorOptions {
   readonly cause?: unknown;
   /** Text safe to show to the caller. Without it only the catalogue title is shown. */
   readonly publicDetail?: string;
+  /** Seconds the caller should wait before trying again; the plane sends them as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
 }
 
 export class RampartError extends Error {
   readonly code: ErrorCode;
   readonly publicDetail: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   /** `message` is for logs and operators; clients only see the catalogue title and `publicDetail`. */
   constructor(code: ErrorCode, message: string, options: RampartErrorOptions = {}) {
@@ -623,6 +626,7 @@ export class RampartError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.publicDetail = options.publicDetail;
+    this.retryAfterSeconds = options.retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(options.retryAfterSeconds));
   }
 
   get status(): number {

@@ -145,5 +145,38 @@ describe('console sign-in in Chromium', { skip }, () => {
       person.assertClean(/status of 401/);
       await person.context.close();
     });
+
+    test('after repeated wrong codes the second-factor step says how long to wait, and the lockout holds', async () => {
+      const mallory = await createSignedInUser(rampart, admin, 'morgan', 'dispatcher');
+      const person = await chromium.person();
+      const { page } = person;
+      await page.goto(`${rampart.url}/console/sign-in`);
+      await page.getByLabel('Username').fill(mallory.username);
+      await page.getByLabel('Password').fill(mallory.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+      rampart.clock.advance(30_000);
+      const right = mallory.code();
+      const wrong = right === '000000' ? '999999' : '000000';
+      const code = page.getByLabel('Six-digit code from your authenticator app');
+      for (let attempt = 1; attempt <= rampart.config.identity.throttle.freeFailures; attempt += 1) {
+        await code.fill(wrong);
+        const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/mfa/totp'));
+        await page.getByRole('button', { name: 'Continue' }).click();
+        assert.equal((await answered).status(), 401);
+      }
+      await page.getByRole('alert').getByText(`Try again in ${rampart.config.identity.throttle.baseLockSeconds} s.`).waitFor();
+      // Locked: even the right code is refused until the wait is over.
+      await code.fill(right);
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/mfa/totp'));
+      await page.getByRole('button', { name: 'Continue' }).click();
+      const refused = await answered;
+      assert.equal(refused.status(), 401);
+      assert.equal(refused.headers()['retry-after'], String(rampart.config.identity.throttle.baseLockSeconds));
+      await page.getByRole('alert').getByText(/Try again in \d+ s\./).waitFor();
+      assert.equal(await page.getByRole('heading', { name: 'Confirm it is you' }).count(), 1);
+      person.assertClean(/status of 401/);
+      await person.context.close();
+    });
   });
 });

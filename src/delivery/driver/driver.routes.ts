@@ -170,10 +170,7 @@ export function registerDriverRoutes(app: PlaneApp, deps: DriverRouteDeps): Sour
       if (actor?.kind !== 'account') throw new RampartError('driver.not_found', 'not an account');
       const driver = await loadDriver(delivery.db, actor.id);
       const wait = limiter.take(driver.accountId);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        throw new RampartError('driver.location_rate_limited', `driver ${driver.accountId} over the ping limit`);
-      }
+      if (wait > 0) throw new RampartError('driver.location_rate_limited', `driver ${driver.accountId} over the ping limit`, { retryAfterSeconds: wait });
       const rules = eventLog.hubs.get(LOCATION_HUB);
       if (rules === undefined) throw new RampartError('ingest.unknown_hub', `no hub ${LOCATION_HUB}`);
       const route = await service.forDriver(driver.accountId, today());

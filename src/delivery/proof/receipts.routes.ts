@@ -24,10 +24,7 @@ export async function registerReceiptRoutes(app: PlaneApp, delivery: Delivery, o
 
   const answer = async (request: FastifyRequest, reply: FastifyReply, receiptId: string, presented: string | undefined) => {
     const wait = limiter.take(request.ip);
-    if (wait > 0) {
-      void reply.header('retry-after', String(wait));
-      throw new RampartError('receipt.rate_limited', `receipt checks from ${request.ip} over the limit`);
-    }
+    if (wait > 0) throw new RampartError('receipt.rate_limited', `receipt checks from ${request.ip} over the limit`, { retryAfterSeconds: wait });
     void reply.header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer').header('cache-control', 'no-store');
     const status = await receiptStatus(delivery.db, receiptId, presented?.trim());
     if (status === undefined) throw new RampartError('route.not_found', 'no proof has this receipt id');

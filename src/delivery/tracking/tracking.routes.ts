@@ -30,10 +30,7 @@ export function registerTrackingRoute(app: PlaneApp, delivery: Delivery, options
     },
     async (request, reply) => {
       const wait = limiter.take(request.ip);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        throw new RampartError('tracking.rate_limited', `tracking lookups from ${request.ip} over the limit`);
-      }
+      if (wait > 0) throw new RampartError('tracking.rate_limited', `tracking lookups from ${request.ip} over the limit`, { retryAfterSeconds: wait });
       reply.header('x-robots-tag', 'noindex, nofollow').header('referrer-policy', 'no-referrer');
       const view = await trackShipment(delivery.db, request.params.token, delivery.etaFor);
       if (view === undefined) throw new RampartError('route.not_found', 'no current tracking token matches');

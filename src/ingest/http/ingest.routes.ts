@@ -72,10 +72,7 @@ export async function registerIngestRoutes(app: PlaneApp, deps: IngestHttpDeps):
 
   async function admit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const wait = throttle.retryAfter(request.ip);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      throw new RampartError('ingest.throttled', `source ${request.ip} throttled after repeated authentication failures`);
-    }
+    if (wait > 0) throw new RampartError('ingest.throttled', `source ${request.ip} throttled after repeated authentication failures`, { retryAfterSeconds: wait });
     const { hub, deviceId } = request.params as { hub: string; deviceId: string };
     const authorization = request.headers.authorization;
     const certificate = authorization === undefined ? clientCertificateOf(request.raw.socket) : undefined;
