@@ -155,6 +155,7 @@ function banner(served: Served): string {
     '='.repeat(72),
     ' Contoso Shipping demo is running',
     '',
+    `   console       ${served.app}/console/   open this in a browser`,
     `   app plane     ${served.app}   API /api/v1 (OpenAPI: ${served.app}/api/v1/openapi.json)`,
     `   device plane  ${served.device}   the vans post telemetry here`,
     `   mqtt          ${served.mqtt}   the drones publish here`,
@@ -163,8 +164,8 @@ function banner(served: Served): string {
     ' Sign in with the one-time setup codes printed above (first run only):',
     '   admin (administrator) by the server;',
     `   ${DEMO_DISPATCHER.username} (dispatcher) and ${drivers} (drivers) by the seed.`,
-    ' POST /api/v1/auth/setup {username, setupCode, password}, then enrol an',
-    ' authenticator app (POST /api/v1/auth/enrol/totp). A lost or expired code:',
+    ' In the console choose "Set up your account with a setup code", pick a',
+    ' password and enrol an authenticator app (or a passkey). A lost or expired code:',
     `   npx rampart --config ${shown} user reset-password <username>`,
     '',
     ` Each driver has one planned route (today, or tomorrow for ${DEMO_ROUTES.filter((r) => r.dayOffset > 0).map((r) => r.driver).join(' and ')}):`,
@@ -191,6 +192,9 @@ async function main(): Promise<void> {
   });
 
   prepareDataDir();
+  // The console is built by `npm ci`; rebuilt here only when web/ changed since.
+  const built = await exited(spawn(process.execPath, [join(ROOT, 'scripts', 'build-web.ts')], { cwd: ROOT, stdio: 'inherit' }));
+  if (built !== 0) throw new Error(`building the web console failed (exit ${built ?? 'signal'})`);
   await step(['migrate', 'up']);
   await step(['demo', 'seed']);
   const served = await serve();

@@ -20,7 +20,7 @@ export function registerServe(program: Command, version: string): void {
         const lines = [
           '',
           `Rampart ${version} (${config.env}) on Node ${process.version}`,
-          `  app plane     ${running.urls.app}`,
+          `  app plane     ${running.urls.app}   (console: ${running.urls.app}/console/)`,
           `  device plane  ${running.urls.device}`,
           `  admin plane   ${running.urls.admin}   (/metrics, /healthz, /readyz)`,
           ...(running.mqtt === undefined ? [] : [`  mqtt          ${running.mqtt.url}   (devices)`]),

@@ -2,6 +2,7 @@ import { registerAuditRoutes } from '../audit/audit.routes.ts';
 import type { RampartConfig } from '../config/schema.ts';
 import { registerJwksRoute } from '../crypto/jwks.routes.ts';
 import type { Keyring } from '../crypto/keyring.ts';
+import { registerKeyRoutes } from '../crypto/keys.routes.ts';
 import type { Delivery } from '../delivery/delivery.ts';
 import { registerDeliveryRoutes } from '../delivery/delivery.routes.ts';
 import { registerDriverRoutes } from '../delivery/driver/driver.routes.ts';
@@ -67,5 +68,6 @@ export async function registerAppRoutes(plane: Plane, parts: AppRouteParts): Pro
   registerRouteRoutes(app, routes);
   registerDriverRoutes(app, { routes, eventLog, maxEventBytes: config.ingest.maxEventBytes, rateLimit: config.perimeter.rateLimits.driver });
   registerWebhookRoutes(app, webhooks);
+  registerKeyRoutes(app, { database, keyring, clock, logger: parts.logger });
   await registerWebAppRoutes(app, { console: config.console, ssoEnabled: config.identity.sso.enabled, logger: parts.logger });
 }

@@ -123,6 +123,11 @@ export const errorCatalog = {
     title: 'Key file permissions too open',
     description: 'The master key file is readable or writable by group or others. `chmod 600` it.',
   },
+  'keys.rotation_running': {
+    status: 409,
+    title: 'Key rotation already running',
+    description: 'This server is already rotating the keyring\'s keys (`POST /api/v1/keys/rotate`). `GET /api/v1/keys` shows its progress; start another once it has finished.',
+  },
   'backup.invalid': {
     status: 500,
     title: 'Backup invalid',

@@ -79,6 +79,9 @@ describe('console sign-in in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Continue' }).click();
 
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
+    // The start page is the first screen the role may use, not a dead end.
+    await page.waitForURL((url) => url.pathname !== '/console/' && url.pathname.startsWith('/console/'));
+    assert.equal(await page.getByRole('heading', { name: 'Not here' }).count(), 0);
     await page.getByRole('link', { name: 'My account' }).click();
     await page.getByRole('heading', { name: 'My account' }).waitFor();
     assert.deepEqual(await person.accessibility(), []);

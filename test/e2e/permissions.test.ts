@@ -100,6 +100,10 @@ function oracle(ids: AccessWorld['ids']): [method: string, path: string, expecte
     ['GET', '/api/v1/devices', ['allowed', 'allowed', 403, 403]],
     ['GET', `/api/v1/devices/${ids.southDevice}`, ['allowed', 404, 403, 403]],
     ['GET', '/api/v1/audit/entries', [403, 403, 403, 'allowed']],
+    ['GET', '/api/v1/audit/entries/1', [403, 403, 403, 'allowed']],
+    ['POST', '/api/v1/audit/verify', [403, 403, 403, 'allowed']],
+    ['GET', '/api/v1/audit/verify', [403, 403, 403, 'allowed']],
+    ['GET', '/api/v1/audit/export', [403, 403, 403, 'allowed']],
     ['GET', '/api/v1/shipments', ['allowed', 'allowed', 'allowed', 'allowed']],
     ['GET', `/api/v1/shipments/${ids.driver1Shipment}`, ['shown', 'shown', 'shown', 'hidden']],
     ['GET', `/api/v1/shipments/${ids.southShipment}`, ['shown', 404, 404, 'hidden']],
@@ -113,12 +117,15 @@ function oracle(ids: AccessWorld['ids']): [method: string, path: string, expecte
     ['GET', '/api/v1/webhooks', ['allowed', 403, 403, 403]],
     ['POST', '/api/v1/webhooks', ['step-up', 403, 403, 403]],
     ['GET', '/api/v1/service-principals', ['step-up', 403, 403, 403]],
+    ['GET', '/api/v1/keys', ['step-up', 403, 403, 403]],
+    ['POST', '/api/v1/keys/rotate', ['step-up', 403, 403, 403]],
     ['GET', '/api/v1/routes', [403, 'allowed', 'allowed', 403]],
     ['POST', '/api/v1/routes', [403, 'allowed', 403, 403]],
     ['GET', `/api/v1/routes/${ids.driver1Route}`, [403, 'allowed', 'allowed', 403]],
     ['GET', `/api/v1/routes/${ids.driver2Route}`, [403, 'allowed', 404, 403]],
     ['GET', `/api/v1/routes/${ids.southRoute}`, [403, 404, 404, 403]],
     ['GET', `/api/v1/driver/route?date=${ACCESS_DATE}`, [403, 404, 'allowed', 403]],
+    ['GET', '/api/v1/no-fly-zones', [403, 'allowed', 'allowed', 403]],
   ];
 }
 

@@ -182,8 +182,13 @@ describe('routes', () => {
     assert.equal((await browser.request('DELETE', `/api/v1/routes/${first.id}/stops/${second.stops[0]?.id ?? ''}`)).status, 404, 'a stop of another route');
     assert.equal((await browser.post(`/api/v1/routes/${first.id}/stops/${first.stops[0]?.id ?? ''}/move`, { routeId: first.id })).status, 400);
     assert.equal(await snapshot(), before);
+    // An order made against an older revision is refused whole.
+    const stale: ApiResponse = await browser.request('PUT', `/api/v1/routes/${first.id}/order`, { stopIds: reversed, revision: first.revision + 1 });
+    assert.equal(stale.status, 409, JSON.stringify(stale.body));
+    assert.match(String(stale.body['detail']), /changed meanwhile \(revision \d+ was shown, it is now \d+\)/);
+    assert.equal(await snapshot(), before);
 
-    const reordered = await browser.request<Route>('PUT', `/api/v1/routes/${first.id}/order`, { stopIds: reversed });
+    const reordered = await browser.request<Route>('PUT', `/api/v1/routes/${first.id}/order`, { stopIds: reversed, revision: first.revision });
     assert.equal(reordered.status, 200, JSON.stringify(reordered.body));
     assert.deepEqual(reordered.body.stops.map((s) => s.id), reversed);
     assert.equal(reordered.body.revision, first.revision + 1);
@@ -293,6 +298,15 @@ describe('routes', () => {
     } finally {
       await client.endAsync(true);
     }
+  });
+
+  test('no-fly zones: the configured polygons, read-only, for those who read routes', async () => {
+    const zones = await (await world.fresh(world.dispatcher)).get<{ items: { name: string; area: { type: string; coordinates: number[][][] } }[] }>('/api/v1/no-fly-zones');
+    assert.equal(zones.status, 200, JSON.stringify(zones.body));
+    assert.deepEqual(zones.body.items, [{ name: 'Airport East', area: { type: 'Polygon', coordinates: [[[13.55, 52.45], [13.65, 52.45], [13.65, 52.6], [13.55, 52.6], [13.55, 52.45]]] } }]);
+    const browser = await world.fresh(world.dispatcher);
+    assert.equal((await browser.post('/api/v1/no-fly-zones', { name: 'Mine' })).status, 404, 'no way to change them through the API');
+    assert.equal((await (await world.fresh(admin)).get('/api/v1/no-fly-zones')).status, 403, 'administrators do not plan missions');
   });
 
   test('plans for a driver still awaiting their own setup, never for a disabled one', async () => {

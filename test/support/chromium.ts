@@ -33,6 +33,8 @@ export interface Person {
   assertClean(allow?: RegExp): void;
   /** axe-core on the current page: the serious and critical violations, described. */
   accessibility(): Promise<string[]>;
+  /** Takes over a session signed in through the API (its cookie; the page fetches the CSRF token itself). */
+  enterAs(base: string, user: { readonly browser: { readonly cookie: string | undefined } }): Promise<void>;
 }
 
 export async function launchChromium(): Promise<TestBrowser> {
@@ -58,6 +60,13 @@ export async function launchChromium(): Promise<TestBrowser> {
         assertClean(allow) {
           const unexpected = problems.filter((p) => allow === undefined || !allow.test(p));
           if (unexpected.length > 0) throw new Error(`the page reported problems:\n${unexpected.join('\n')}`);
+        },
+        async enterAs(base, user) {
+          const cookie = user.browser.cookie;
+          if (cookie === undefined) throw new Error('that user has no session cookie');
+          const [name = '', ...value] = cookie.split('=');
+          // A __Host- cookie must name its host and path, not a URL.
+          await context.addCookies([{ name, value: value.join('='), domain: new URL(base).hostname, path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }]);
         },
         async accessibility() {
           await page.evaluate(axe.source);

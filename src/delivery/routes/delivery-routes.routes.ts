@@ -19,6 +19,7 @@ import {
   MissionSchema,
   MoveResponse,
   MoveStopBody,
+  NoFlyZonesSchema,
   OptimiseBody,
   OrderBody,
   PlanDepotBody,
@@ -118,7 +119,7 @@ export function registerRouteRoutes(app: PlaneApp, routes: Routes): void {
     { config: { access: { permission: 'route.manage' } }, schema: { tags: ['routes'], summary: 'Put the pending stops in a new order; ETAs and totals are recomputed', params: RouteParams, body: OrderBody, response: { 200: RouteDetailSchema, ...RouteErrors } } },
     async (request) => {
       await visible(request, request.params.id, 'route.manage');
-      return withFallback(await service.reorder(request.params.id, request.body.stopIds, request.body.fallback, changeOf(request)));
+      return withFallback(await service.reorder(request.params.id, request.body.stopIds, request.body.fallback, changeOf(request), request.body.revision));
     },
   );
 
@@ -185,6 +186,12 @@ export function registerRouteRoutes(app: PlaneApp, routes: Routes): void {
       if (!can(request.actor, 'route.read', { type: 'drone_mission', id: mission.id, depotId: mission.depotId })) throw new RampartError('drone_mission.not_found', 'mission not visible to caller');
       return mission;
     },
+  );
+
+  app.get(
+    '/api/v1/no-fly-zones',
+    { config: { access: { permission: 'route.read' } }, schema: { tags: ['missions'], summary: 'The configured no-fly zones every drone mission is checked against (read-only; set in planning.noFlyZones)', response: { 200: NoFlyZonesSchema, ...RouteErrors } } },
+    () => ({ items: missions.noFlyZones().map((zone) => ({ name: zone.name, area: { type: 'Polygon' as const, coordinates: zone.polygon.map((ring) => ring.map(([lon, lat]) => [lon, lat])) } })) }),
   );
 
   app.post(

@@ -40,6 +40,11 @@ export class MissionService {
     this.#send = options.send;
   }
 
+  /** The configured no-fly zones, in name order: what every mission is checked against. */
+  noFlyZones(): DroneMissionSettings['noFlyZones'] {
+    return this.#settings.noFlyZones;
+  }
+
   async get(id: string): Promise<MissionView> {
     const row = await this.#db.selectFrom('drone_missions').selectAll().where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw new RampartError('drone_mission.not_found', `no mission ${id}`);

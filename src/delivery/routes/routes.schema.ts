@@ -31,7 +31,14 @@ export const CreateRouteBody = Type.Object(
   { additionalProperties: false },
 );
 export const PlanDepotBody = Type.Object({ depotId: DepotIdSchema, date: DateSchema, fallback: Fallback }, { additionalProperties: false });
-export const OrderBody = Type.Object({ stopIds: Type.Array(StopIdSchema, { minItems: 1, maxItems: 99, uniqueItems: true, description: 'Every pending stop, in the new order.' }), fallback: Fallback }, { additionalProperties: false });
+export const OrderBody = Type.Object(
+  {
+    stopIds: Type.Array(StopIdSchema, { minItems: 1, maxItems: 99, uniqueItems: true, description: 'Every pending stop, in the new order.' }),
+    revision: Type.Optional(Type.Integer({ minimum: 1, description: 'The route revision this order was made against; when the route has moved on since, the change is refused (409) and nothing changes.' })),
+    fallback: Fallback,
+  },
+  { additionalProperties: false },
+);
 export const OptimiseBody = Type.Object({ fallback: Fallback }, { additionalProperties: false });
 export const AddStopBody = Type.Object({ shipmentId: ShipmentIdSchema, fallback: Fallback }, { additionalProperties: false });
 export const MoveStopBody = Type.Object({ routeId: RouteIdSchema, fallback: Fallback }, { additionalProperties: false });
@@ -122,3 +129,13 @@ export const MissionSchema = Type.Object({
 });
 export const MissionBody = Type.Object({ droneId: UnitIdSchema }, { additionalProperties: false });
 export const MissionParams = Type.Object({ id: MissionIdSchema }, { additionalProperties: false });
+
+/** The configured no-fly zones (`planning.noFlyZones`), in name order. */
+export const NoFlyZonesSchema = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      area: Type.Object({ type: Type.Literal('Polygon'), coordinates: Type.Array(Type.Array(Type.Array(Type.Number())), { description: 'GeoJSON Polygon rings of [lon, lat] positions: the outer ring, then any holes.' }) }),
+    }),
+  ),
+});

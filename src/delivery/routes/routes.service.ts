@@ -91,8 +91,8 @@ export class RouteService {
     return this.#creation.planDepot(depotId, date, fallback, change);
   }
 
-  reorder(routeId: string, stopIds: readonly string[], fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail>> {
-    return this.#editing.reorder(routeId, stopIds, fallback, change);
+  reorder(routeId: string, stopIds: readonly string[], fallback: boolean, change: AuditedChange, expectedRevision?: number): Promise<Planned<RouteDetail>> {
+    return this.#editing.reorder(routeId, stopIds, fallback, change, expectedRevision);
   }
 
   optimise(routeId: string, fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail>> {

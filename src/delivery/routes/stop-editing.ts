@@ -65,9 +65,11 @@ export class StopEditing extends RouteChanges {
     if (needPlanned && route.status !== 'planned') throw notEditable('Stops are added, removed and moved only before the route starts.');
   }
 
-  async #reorderWith(routeId: string, mode: OrderMode, order: readonly string[] | undefined, fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail>> {
+  async #reorderWith(routeId: string, mode: OrderMode, order: readonly string[] | undefined, fallback: boolean, change: AuditedChange, expectedRevision?: number): Promise<Planned<RouteDetail>> {
     const route = await this.#get(routeId);
     this.#editable(route);
+    // The revision the caller saw; #applyPlan then compares-and-sets against this same one.
+    if (expectedRevision !== undefined && expectedRevision !== route.revision) throw notEditable(`The route changed meanwhile (revision ${expectedRevision} was shown, it is now ${route.revision}); reload it and try again.`);
     const stops = this.#pendingStops(route, order);
     const { plan, fallbackReason } = await this.plan(route.depotId, stops.map((s) => s.stop), mode, fallback);
     await this.db.transaction().execute(async (trx) => {
@@ -82,8 +84,8 @@ export class StopEditing extends RouteChanges {
     return { value: await this.#get(route.id), ...(fallbackReason === undefined ? {} : { fallbackReason }) };
   }
 
-  reorder(routeId: string, stopIds: readonly string[], fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail>> {
-    return this.#reorderWith(routeId, 'keep', stopIds, fallback, change);
+  reorder(routeId: string, stopIds: readonly string[], fallback: boolean, change: AuditedChange, expectedRevision?: number): Promise<Planned<RouteDetail>> {
+    return this.#reorderWith(routeId, 'keep', stopIds, fallback, change, expectedRevision);
   }
 
   optimise(routeId: string, fallback: boolean, change: AuditedChange): Promise<Planned<RouteDetail>> {

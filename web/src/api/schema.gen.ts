@@ -140,6 +140,453 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/entries/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One audit entry by its position in the chain (as verification names it) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The entry's position in the chain. */
+                    seq: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            action: string;
+                            actor: {
+                                authMethod: string | null;
+                                id: string | null;
+                                type: string;
+                            };
+                            at: string;
+                            context: {
+                                requestId: string | null;
+                                sourceIp: string | null;
+                                userAgent: string | null;
+                            };
+                            /** @description Non-secret facts about the change. */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The entry's chain hash (hex SHA-256). */
+                            hash: string;
+                            id: string;
+                            outcome: "success" | "failure" | "denied";
+                            seq: number;
+                            target: {
+                                id: string | null;
+                                type: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The trail as JSON Lines: a header with the audit public keys, then entries and signed checkpoints (as `rampart audit export`)
+         * @description Verify the file elsewhere with `rampart audit verify --export <file> --jwks <keys>`, using keys obtained apart from the file.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Entries at or after this time (ISO 8601), plus the one before them so the first link can be checked; as `rampart audit export --since`. */
+                    since?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description JSON Lines (one JSON object a line) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How far the verification under way has got */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Entries checked so far (reported every few hundred). */
+                            done: number;
+                            /** @description A verification is under way. */
+                            running: boolean;
+                            /** @description Entries stored when it began. */
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Verify the whole stored trail: every entry's hash and link, every checkpoint's signature, the end of the chain (as `rampart audit verify`)
+         * @description Answers when the walk is done; GET on the same path reports how far it has got. A verification already under way is joined rather than started twice. Changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Checkpoints examined. */
+                            checkpoints: number;
+                            /** @description Entries examined. */
+                            entries: number;
+                            firstProblem: {
+                                /** @enum {unknown} */
+                                kind: "modified" | "deleted" | "inserted" | "reordered" | "truncated" | "checkpoint_invalid" | "checkpoint_mismatch";
+                                message: string;
+                                /** @description The first affected entry, in the numbering it was hashed with; null for an entry stored without a seq. */
+                                seq: number | null;
+                            } | null;
+                            /** @description Where the chain should end (the head record). */
+                            head: {
+                                hash: string;
+                                seq: number;
+                            } | null;
+                            /** @description The newest checkpoint that verified and still matches its entry. */
+                            lastCheckpoint: {
+                                at: string;
+                                seq: number;
+                            } | null;
+                            /** @description Every entry's hash and link, every checkpoint's signature and the end of the chain verified. */
+                            ok: boolean;
+                            /** @description Every problem found, including those not listed. */
+                            problemCount: number;
+                            /** @description The earliest problems (at most 100), earliest first. */
+                            problems: {
+                                /** @enum {unknown} */
+                                kind: "modified" | "deleted" | "inserted" | "reordered" | "truncated" | "checkpoint_invalid" | "checkpoint_mismatch";
+                                message: string;
+                                /** @description The first affected entry, in the numbering it was hashed with; null for an entry stored without a seq. */
+                                seq: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/enrol/totp": {
         parameters: {
             query?: never;
@@ -8557,6 +9004,323 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The keyring's data and signing keys (never their material), and this server's current or last rotation (step-up) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                createdAt: string;
+                                /** @description When a data key was retired or a signing key stopped signing. */
+                                endedAt: string | null;
+                                /** @description Data key id (`dk_…`) or signing key id (`sk_…`, the JWS `kid`). */
+                                id: string;
+                                /** @description Data keys: `personal` or `secret`; signing keys: `receipt`, `audit` or `token`. */
+                                purpose: string;
+                                /**
+                                 * @description `active`: encrypts or signs now; `retiring`: decrypts only, values are being re-encrypted away from it; `retired`: material destroyed; `verify_only`: still published so old signatures verify.
+                                 * @enum {unknown}
+                                 */
+                                state: "active" | "retiring" | "retired" | "verify_only";
+                                /**
+                                 * @description `data`: encrypts stored values (AES-256-GCM); `signing`: Ed25519, signs receipts, audit checkpoints and access tokens.
+                                 * @enum {unknown}
+                                 */
+                                type: "data" | "signing";
+                            }[];
+                            /** @description The rotation running in this server, or the last one it ran since it started; null when none. */
+                            rotation: {
+                                done: number;
+                                /** @description Why a failed rotation stopped; run it again to finish. */
+                                error: string | null;
+                                finishedAt: string | null;
+                                id: string;
+                                /** @description `start`: new keys are created; `settle`: waiting for running servers to drop cached keys (`done`/`total` in ms); `reencrypt`: values re-encrypted so far; `retire`: old keys checked. Null once finished. */
+                                phase: ("start" | "settle" | "reencrypt" | "retire") | null;
+                                reason: string;
+                                report: {
+                                    newDataKeys: string[];
+                                    newSigningKeys: string[];
+                                    /** @description Stored values re-encrypted under the new data keys. */
+                                    reencrypted: number;
+                                    /** @description Old data keys whose material was destroyed. */
+                                    retired: string[];
+                                    /** @description Old data keys still referenced (written by a process with a stale cache); kept for decryption until a later rotation. */
+                                    stillRetiring: string[];
+                                } | null;
+                                startedAt: string;
+                                /** @description The id of the account or service principal that started it. */
+                                startedBy: string | null;
+                                /** @description Its username or name. */
+                                startedByName: string | null;
+                                /** @enum {unknown} */
+                                status: "running" | "succeeded" | "failed";
+                                total: number;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start rotating every data and signing key (step-up; audited); follow it in GET /api/v1/keys */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why the keys are rotated; recorded in the audit trail. */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rotation: {
+                                done: number;
+                                /** @description Why a failed rotation stopped; run it again to finish. */
+                                error: string | null;
+                                finishedAt: string | null;
+                                id: string;
+                                /** @description `start`: new keys are created; `settle`: waiting for running servers to drop cached keys (`done`/`total` in ms); `reencrypt`: values re-encrypted so far; `retire`: old keys checked. Null once finished. */
+                                phase: ("start" | "settle" | "reencrypt" | "retire") | null;
+                                reason: string;
+                                report: {
+                                    newDataKeys: string[];
+                                    newSigningKeys: string[];
+                                    /** @description Stored values re-encrypted under the new data keys. */
+                                    reencrypted: number;
+                                    /** @description Old data keys whose material was destroyed. */
+                                    retired: string[];
+                                    /** @description Old data keys still referenced (written by a process with a stale cache); kept for decryption until a later rotation. */
+                                    stillRetiring: string[];
+                                } | null;
+                                startedAt: string;
+                                /** @description The id of the account or service principal that started it. */
+                                startedBy: string | null;
+                                /** @description Its username or name. */
+                                startedByName: string | null;
+                                /** @enum {unknown} */
+                                status: "running" | "succeeded" | "failed";
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/missions/{id}": {
         parameters: {
             query?: never;
@@ -8929,6 +9693,192 @@ export type paths = {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/no-fly-zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The configured no-fly zones every drone mission is checked against (read-only; set in planning.noFlyZones) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                area: {
+                                    /** @description GeoJSON Polygon rings of [lon, lat] positions: the outer ring, then any holes. */
+                                    coordinates: number[][][];
+                                    /** @enum {string} */
+                                    type: "Polygon";
+                                };
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -10814,6 +11764,8 @@ export type paths = {
                          * @default false
                          */
                         fallback: boolean;
+                        /** @description The route revision this order was made against; when the route has moved on since, the change is refused (409) and nothing changes. */
+                        revision?: number;
                         /** @description Every pending stop, in the new order. */
                         stopIds: string[];
                     };

@@ -32,11 +32,13 @@ function Routes(props: { readonly session: SessionState | undefined; readonly up
     });
   }, [route, stepUp.ask, props]);
 
+  // preact-iso reports /console/ as /console.
+  const atRoot = path === '/console' || path === '/console/';
   const signedIn = session?.stage === 'active';
   useEffect(() => {
-    if (!signedIn && !PUBLIC_PATHS.has(path)) route(`/console/sign-in${path === '/console/' ? '' : `?next=${encodeURIComponent(url)}`}`, true);
+    if (!signedIn && !PUBLIC_PATHS.has(path)) route(`/console/sign-in${atRoot ? '' : `?next=${encodeURIComponent(url)}`}`, true);
     if (session?.stage === 'enrol' && path !== '/console/enrol') route('/console/enrol', true);
-  }, [signedIn, session?.stage, path, url, route]);
+  }, [signedIn, session?.stage, path, url, route, atRoot]);
 
   const screens = useMemo(() => screensFor(session?.permissions ?? []), [session?.permissions]);
 
@@ -56,7 +58,7 @@ function Routes(props: { readonly session: SessionState | undefined; readonly up
         {screens.map((screen) => <Route key={screen.path} path={`${screen.path}/*`} component={screen.component} />)}
         {screens.map((screen) => <Route key={`${screen.path}-root`} path={screen.path} component={screen.component} />)}
         <Route path="/console/enrol" component={EnrolPage} />
-        <Route default component={() => <Redirect to={path === '/console/' || PUBLIC_PATHS.has(path) ? home : undefined} />} />
+        <Route default component={() => <Redirect to={atRoot || PUBLIC_PATHS.has(path) ? home : undefined} />} />
       </Router>
       {stepUp.open ? <StepUpDialog onDone={stepUp.done} onCancel={stepUp.cancel} /> : null}
     </Shell>

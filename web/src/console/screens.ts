@@ -1,6 +1,10 @@
 import type { ComponentType } from 'preact';
 import { lazy } from 'preact-iso';
 import type { Permission } from '../api/types.ts';
+import { ADMIN_SCREENS } from './admin/index.ts';
+import { AUDIT_SCREENS } from './audit/index.ts';
+import { DISPATCHER_SCREENS } from './dispatcher/index.ts';
+import { PLANNING_SCREENS } from './planning/index.ts';
 
 // Every screen of the console: where it lives, what it is called in the
 // navigation, and the permission it needs. The permission is the server's
@@ -16,6 +20,10 @@ export interface Screen {
 }
 
 export const SCREENS: readonly Screen[] = [
+  ...DISPATCHER_SCREENS,
+  ...PLANNING_SCREENS,
+  ...ADMIN_SCREENS,
+  ...AUDIT_SCREENS,
   { path: '/console/account', label: 'My account', group: 'Account', permission: 'account.self', component: lazy(() => import('./account.tsx')) },
 ];
 
