@@ -25,9 +25,10 @@ type Rotation = {
 };
 type KeyList = { items: Key[]; rotation: Rotation | null };
 
-/** Waits (by polling the API, not the clock) until `check` holds for the list. */
+/** Waits (by polling the API, not the clock) until `check` holds for the list; gives up after 30 s of polling. */
 async function waitForList(browser: Browser, check: (list: KeyList) => boolean): Promise<KeyList> {
-  for (let i = 0; i < 500; i += 1) {
+  const giveUp = performance.now() + 30_000;
+  while (performance.now() < giveUp) {
     const response = await browser.get<KeyList>('/api/v1/keys');
     assert.equal(response.status, 200, JSON.stringify(response.body));
     if (check(response.body)) return response.body;
@@ -171,6 +172,8 @@ describe('keyring API', () => {
     // Finished: another may start.
     const next = await browser.post<{ rotation: Rotation }>('/api/v1/keys/rotate', { reason: 'second one' });
     assert.equal(next.status, 202);
+    // Only once it is waiting: an advance before the wait takes its start time would be lost.
+    await waitForList(browser, (l) => l.rotation?.id === next.body.rotation.id && l.rotation.phase === 'settle');
     rampart.clock.advance(10_000);
     const last = await waitForList(browser, (l) => l.rotation?.id === next.body.rotation.id && l.rotation.status !== 'running');
     assert.equal(last.rotation?.status, 'succeeded');

@@ -108,8 +108,8 @@ export default function HubsScreen() {
               <th scope="col">Name</th>
               <th scope="col">Defined in</th>
               <th scope="col">Partitions</th>
-              <th scope="col">Keeps events for</th>
-              <th scope="col">Size limit per partition</th>
+              <th scope="col">Retention</th>
+              <th scope="col">Size limit (per partition)</th>
               <th scope="col">Schema</th>
               <th scope="col">Invalid events</th>
               <th scope="col">Non-JSON</th>
@@ -124,7 +124,7 @@ export default function HubsScreen() {
           <tbody>
             {sorted.map((hub) => (
               <tr key={hub.name}>
-                <td>
+                <td class="admin-nowrap">
                   <code>{hub.name}</code>
                 </td>
                 <td>{hub.origin === 'config' ? <Badge>Configuration</Badge> : <Badge tone="ok">API</Badge>}</td>
@@ -134,7 +134,7 @@ export default function HubsScreen() {
                 <td>{SCHEMAS[hub.schema]}</td>
                 <td>{hub.onInvalid === 'refuse' ? 'Refused' : 'Stored, flagged'}</td>
                 <td>{hub.allowNonJson ? 'Accepted' : 'Refused'}</td>
-                <td>
+                <td class="admin-nowrap">
                   <Time iso={hub.updatedAt} />
                 </td>
                 {canManage ? (
@@ -142,7 +142,7 @@ export default function HubsScreen() {
                     {hub.origin === 'api' ? (
                       <Button kind="secondary" label={`Change ${hub.name}`} onClick={() => { setEditing(hub.name); setAdding(false); }}>Change</Button>
                     ) : (
-                      <span class="hint">Change it in the configuration</span>
+                      <span class="hint">Set in the configuration file</span>
                     )}
                   </td>
                 ) : null}

@@ -379,7 +379,7 @@ function UserPage(props: { readonly id: string }) {
               if (role !== user.role) setPending('role');
             }}
           >
-            <SelectField label="Role" value={role} onChange={(value) => { if (isRole(value)) setRole(value); }} options={ROLE_OPTIONS} />
+            <SelectField label="New role" value={role} onChange={(value) => { if (isRole(value)) setRole(value); }} options={ROLE_OPTIONS} />
             <Button type="submit" disabled={role === user.role}>Change role</Button>
           </form>
           <p class="hint">Changing a role asks for your second factor again and ends the account’s sessions.</p>
