@@ -305,6 +305,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Graceful shutdown.' },
     ),
+    streams: Type.Object(
+      {
+        heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 15, description: 'An idle Server-Sent Events stream sends a comment line this often, so proxies keep it open.' }),
+        maxMinutes: Type.Integer({ minimum: 1, maximum: 60, default: 5, description: 'A stream ends after this long and the client reconnects, authenticating again.' }),
+        sessionCheckMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000, description: 'How often an open stream checks that its caller\'s session is still signed in; a logout, a logout everywhere or a disabled account ends the stream at the next check.' }),
+        fleetBatchMs: Type.Integer({ minimum: 0, maximum: 5_000, default: 250, description: 'The fleet status stream (`GET /api/v1/devices/status/stream`) gathers changes this long and sends them as one message, so a busy fleet costs one write per interval rather than one per reading.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'Server-Sent Events streams on the app plane (telemetry partitions and the fleet status for the live map).' },
+    ),
     console: Type.Object(
       {
         tileUrl: Type.String({ default: '', maxLength: 500, description: 'Map tiles for the console and the driver app, as a URL template with `{z}`, `{x}` and `{y}` (https, or http to loopback). Empty: maps draw depots, areas, routes and positions on a plain background with a scale bar. The tile origin is added to the Content-Security-Policy\'s `img-src`.' }),

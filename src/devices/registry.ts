@@ -58,6 +58,8 @@ export interface DeviceQuery {
   readonly depots?: readonly string[];
   readonly kind?: DeviceKind;
   readonly status?: DeviceStatus;
+  /** Only these devices. */
+  readonly ids?: readonly string[];
   /** Part of the id or name, any case. */
   readonly q?: string;
   readonly limit: number;
@@ -207,12 +209,13 @@ export class DeviceRegistry {
 
   /** Sorted by id; `nextCursor` is the last id of this page when there is more. */
   async list(query: DeviceQuery): Promise<{ items: DeviceView[]; nextCursor: string | null }> {
-    if (query.depots !== undefined && query.depots.length === 0) return { items: [], nextCursor: null };
+    if ((query.depots !== undefined && query.depots.length === 0) || (query.ids !== undefined && query.ids.length === 0)) return { items: [], nextCursor: null };
     let select = this.#db.selectFrom('devices').select(VIEW_COLUMNS).orderBy('id').limit(query.limit + 1);
     if (query.depot !== undefined) select = select.where('depot', '=', query.depot);
     if (query.depots !== undefined) select = select.where('depot', 'in', [...query.depots]);
     if (query.kind !== undefined) select = select.where('kind', '=', query.kind);
     if (query.status !== undefined) select = select.where('status', '=', query.status);
+    if (query.ids !== undefined) select = select.where('id', 'in', [...query.ids]);
     if (query.cursor !== undefined) select = select.where('id', '>', query.cursor);
     const q = query.q;
     if (q !== undefined && q !== '') select = select.where((eb) => idOrNameContains(eb, q));

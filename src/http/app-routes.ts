@@ -20,6 +20,7 @@ import type { EventLog } from '../stream/event-log.ts';
 import { registerHubRoutes } from '../telemetry/hubs.routes.ts';
 import { HubAdministration } from '../telemetry/hubs.service.ts';
 import type { DeviceStatusBoard } from '../telemetry/status.ts';
+import { eventStreams } from './event-stream.ts';
 import { registerDeviceStatusRoute } from '../telemetry/status.routes.ts';
 import { registerTelemetryRoutes } from '../telemetry/telemetry.routes.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -62,8 +63,15 @@ export async function registerAppRoutes(plane: Plane, parts: AppRouteParts): Pro
   registerDeviceRoutes(app, { registry: deviceRegistry, clock, settings: { devices: config.devices, hubs: eventLog.hubs } });
   registerAuditRoutes(app, { database });
   registerHubRoutes(app, { eventLog, administration: new HubAdministration({ db: database.db, eventLog, clock }) });
-  registerTelemetryRoutes(app, { eventLog });
-  registerDeviceStatusRoute(app, { registry: deviceRegistry, status });
+  // Every stream ends at the caller's logout: a signed-in account's session is checked again as it runs.
+  const serveStream = eventStreams(app, {
+    maxStreamMs: config.streams.maxMinutes * 60_000,
+    recheckMs: config.streams.sessionCheckMs,
+    stillAllowed: (request) => (request.actor?.kind === 'account' ? identity.sessions.isLive(request.actor.sessionId) : Promise.resolve(true)),
+  });
+  const heartbeat = { ms: config.streams.heartbeatSeconds * 1000 };
+  registerTelemetryRoutes(app, { eventLog, serveStream, heartbeat });
+  registerDeviceStatusRoute(app, { registry: deviceRegistry, status, serveStream, heartbeat, batchMs: config.streams.fleetBatchMs });
   await registerDeliveryRoutes(app, { delivery, rateLimits: config.perimeter.rateLimits });
   registerRouteRoutes(app, routes);
   registerDriverRoutes(app, { routes, eventLog, maxEventBytes: config.ingest.maxEventBytes, rateLimit: config.perimeter.rateLimits.driver });

@@ -161,6 +161,12 @@ export class Sessions {
     });
   }
 
+  /** Whether a session is still signed in (not ended, within its absolute lifetime): an open stream asks this again as it runs. */
+  async isLive(sessionId: string): Promise<boolean> {
+    const row = await this.#db.selectFrom('sessions').select(['ended_at', 'expires_at']).where('id', '=', sessionId).executeTakeFirst();
+    return row !== undefined && row.ended_at === null && Date.parse(row.expires_at) > this.#clock.now().getTime();
+  }
+
   async end(trx: Kysely<Tables>, sessionId: string, reason: string): Promise<boolean> {
     const result = await trx.updateTable('sessions').set({ ended_at: this.#clock.now().toISOString(), end_reason: reason }).where('id', '=', sessionId).where('ended_at', 'is', null).executeTakeFirst();
     return result.numUpdatedRows > 0n;

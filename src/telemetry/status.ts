@@ -78,6 +78,7 @@ function readingOf(event: StatusEvent, receivedAt: string): DeviceReading | null
 export class DeviceStatusBoard {
   readonly #latest = new Map<string, DeviceLiveStatus>();
   readonly #maxDevices: number;
+  readonly #listeners = new Set<(deviceId: string) => void>();
 
   constructor(options: { maxDevices?: number } = {}) {
     this.#maxDevices = options.maxDevices ?? 200_000;
@@ -92,6 +93,13 @@ export class DeviceStatusBoard {
     const reading = readingOf(last, at) ?? previous?.reading ?? null;
     if (previous === undefined && this.#latest.size >= this.#maxDevices) return;
     this.#latest.set(deviceId, { hub, receivedAt: at, reading });
+    for (const listener of this.#listeners) listener(deviceId);
+  }
+
+  /** Calls `listener` with the device's id after each change; returns the unsubscribe. Listeners must only take note (no I/O). */
+  subscribe(listener: (deviceId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
   }
 
   get(deviceId: string): DeviceLiveStatus | undefined {

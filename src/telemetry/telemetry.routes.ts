@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { PlaneApp } from '../http/plane.ts';
+import type { Heartbeat, ServeStream } from '../http/event-stream.ts';
 import { ProblemSchema } from '../http/problem.ts';
 import { RampartError } from '../kernel/errors.ts';
 import type { EventLog, HubDefinition, ReadFrom } from '../stream/event-log.ts';
@@ -25,10 +26,9 @@ import {
 
 export interface TelemetryRouteDeps {
   readonly eventLog: EventLog;
-  /** Comment line sent on an idle stream this often. Default 15 s. */
-  readonly heartbeatMs?: number;
-  /** A stream ends after this long and the client reconnects (re-authenticating). Default 5 min. */
-  readonly maxStreamMs?: number;
+  /** How the app plane serves a stream (http/event-stream.ts). */
+  readonly serveStream: ServeStream;
+  readonly heartbeat: Heartbeat;
 }
 
 const ACCESS = { access: { permission: 'telemetry.read' } } as const;
@@ -48,16 +48,7 @@ function readFrom(query: EventsQueryType): ReadFrom {
 }
 
 export function registerTelemetryRoutes(app: PlaneApp, deps: TelemetryRouteDeps): void {
-  const { eventLog } = deps;
-  const heartbeatMs = deps.heartbeatMs ?? 15_000;
-  const maxStreamMs = deps.maxStreamMs ?? 300_000;
-  const streams = new Set<AbortController>();
-
-  // Open streams would hold the plane's drain open until its timeout; end them first.
-  app.addHook('preClose', (done) => {
-    for (const stream of streams) stream.abort();
-    done();
-  });
+  const { eventLog, serveStream } = deps;
 
   function hubOf(name: string): HubDefinition {
     const hub = eventLog.hubs.get(name);
@@ -127,33 +118,7 @@ export function registerTelemetryRoutes(app: PlaneApp, deps: TelemetryRouteDeps)
         from = (await eventLog.partitionInfo(hub, p)).lastSequence + 1;
       }
 
-      const controller = new AbortController();
-      streams.add(controller);
-      const timer = setTimeout(() => controller.abort(), maxStreamMs);
-      timer.unref();
-      // The response's close is the connection's: it fires when the client goes.
-      const stop = () => controller.abort();
-      reply.raw.once('close', stop);
-
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-        'x-request-id': request.id,
-        // Tell buffering reverse proxies to pass events through as they come.
-        'x-accel-buffering': 'no',
-        // A stream's connection is not reused: when the stream ends (drain included), the socket goes with it.
-        connection: 'close',
-      });
-      try {
-        await streamPartition(raw, { eventLog, hub, partition: p, from, heartbeatMs, maxStreamMs, signal: controller.signal, logger: request.log });
-      } finally {
-        clearTimeout(timer);
-        streams.delete(controller);
-        reply.raw.off('close', stop);
-      }
+      await serveStream(request, reply, (raw, signal) => streamPartition(raw, { eventLog, hub, partition: p, from, heartbeat: deps.heartbeat, signal }));
     },
   );
 

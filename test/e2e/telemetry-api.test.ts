@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { partitionFor } from '../../src/stream/event-log.ts';
 import { createTestDevice, droneReading, outsideRegistry, publish, publisherToken, type TestDevice } from '../support/devices.ts';
+import { readSse, sseStream } from '../support/sse.ts';
 import { createSignedInUser, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 
 // Reading telemetry on the app plane: pages of events, partition information,
@@ -19,80 +20,6 @@ interface EventView {
   bodyEncoding: 'json' | 'base64';
   body: unknown;
   properties: Record<string, string>;
-}
-
-interface SseMessage {
-  id?: string;
-  event?: string;
-  data?: string;
-  comment?: string;
-}
-
-/**
- * Reads Server-Sent Events from a streaming response. `until` reads on until
- * `enough` says stop or the stream ends, and may be called again; `endedBy`
- * says whether the server ended the stream cleanly, the connection was cut,
- * or the reader gave up after `timeoutMs` (a safety net, not a synchronisation).
- */
-function sseStream(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const messages: SseMessage[] = [];
-  let buffer = '';
-  let endedBy: 'server' | 'cut' | 'timeout' | undefined;
-  return {
-    messages,
-    get endedBy() {
-      return endedBy;
-    },
-    async until(enough: (messages: SseMessage[]) => boolean, timeoutMs = 5000): Promise<SseMessage[]> {
-      const deadline = setTimeout(() => {
-        endedBy = 'timeout';
-        void reader.cancel();
-      }, timeoutMs);
-      try {
-        while (endedBy === undefined && !enough(messages)) {
-          let chunk: Awaited<ReturnType<typeof reader.read>>;
-          try {
-            chunk = await reader.read();
-          } catch {
-            endedBy = 'cut';
-            break;
-          }
-          if (chunk.done) {
-            endedBy ??= 'server';
-            break;
-          }
-          buffer += chunk.value;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const message: SseMessage = {};
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':')) message.comment = line.slice(1).trim();
-              const match = /^(id|event|data): ?(.*)$/.exec(line);
-              if (match?.[1] !== undefined) message[match[1] as 'id' | 'event' | 'data'] = match[2] ?? '';
-            }
-            messages.push(message);
-          }
-        }
-      } finally {
-        clearTimeout(deadline);
-      }
-      return messages;
-    },
-    close: () => reader.cancel().catch(() => undefined),
-  };
-}
-
-/** Reads Server-Sent Events from a streaming response until `enough` says stop. */
-async function readSse(response: Response, enough: (messages: SseMessage[]) => boolean, timeoutMs = 5000): Promise<SseMessage[]> {
-  const stream = sseStream(response);
-  try {
-    return await stream.until(enough, timeoutMs);
-  } finally {
-    await stream.close();
-  }
 }
 
 describe('telemetry read API', () => {

@@ -23,10 +23,10 @@ export function outsideRegistry(running: RunningRampart, clock: Clock): DeviceRe
   return new DeviceRegistry({ db: running.database.db, keyring: running.keyring, clock });
 }
 
-export async function createTestDevice(registry: DeviceRegistry, options: { id?: string; kind?: DeviceKind; depot?: string } = {}): Promise<TestDevice> {
+export async function createTestDevice(registry: DeviceRegistry, options: { id?: string; kind?: DeviceKind; depot?: string; name?: string } = {}): Promise<TestDevice> {
   const kind = options.kind ?? 'drone';
   const id = options.id ?? `${kind}-${randomUUID().slice(0, 8)}`;
-  const created = await registry.add({ id, kind, name: `Test ${kind} ${id}`, depot: options.depot ?? 'north' }, { actor: { type: 'cli', id: 'test' } });
+  const created = await registry.add({ id, kind, name: options.name ?? `Test ${kind} ${id}`, depot: options.depot ?? 'north' }, { actor: { type: 'cli', id: 'test' } });
   return { id, kind, primaryKey: created.primaryKey, secondaryKey: created.secondaryKey };
 }
 

@@ -1,7 +1,7 @@
 import { useId, useState } from 'preact/hooks';
-import { ApiError } from '../../api/client.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
 import { count, Time } from './format.tsx';
+import { checkReceipt, ReceiptVerdict, type ReceiptStatus } from './receipt-check.tsx';
 
 // Checking a delivery receipt the way anyone holding one can: the public
 // check at /r/{receiptId}. Pasted here: the receipt itself (the signed text,
@@ -11,14 +11,6 @@ import { count, Time } from './format.tsx';
 
 const RECEIPT_ID = /^rcpt_[A-Za-z0-9_-]{22,60}$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-interface ReceiptStatus {
-  readonly receiptId: string;
-  readonly shipmentStatus: string;
-  readonly deliveredAt: string;
-  readonly locationVerified: boolean;
-  readonly verification?: { readonly genuine: boolean; readonly unaltered: boolean; readonly problem?: string };
-}
 
 /** What a receipt says about itself; shown only once the server has vouched for it. */
 interface Claims {
@@ -78,18 +70,6 @@ export function readPasted(text: string): Presented {
   return receipt === undefined ? { receiptId } : { receiptId, receipt };
 }
 
-async function check(presented: { readonly receiptId: string; readonly receipt?: string }): Promise<ReceiptStatus> {
-  const url = `/r/${encodeURIComponent(presented.receiptId)}`;
-  // The public check: no session is needed, so none is sent.
-  const response = await fetch(url, presented.receipt === undefined ? { credentials: 'omit' } : { method: 'POST', credentials: 'omit', headers: { 'content-type': 'text/plain' }, body: presented.receipt });
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) {
-    const retry = Number(response.headers.get('retry-after') ?? Number.NaN);
-    throw new ApiError(response.status, body, Number.isFinite(retry) ? retry : undefined);
-  }
-  return body as ReceiptStatus;
-}
-
 const RELATIONSHIP: Readonly<Record<string, string>> = { recipient: 'the recipient', neighbour: 'a neighbour', reception: 'reception', other: 'someone else' };
 
 export default function ReceiptsScreen() {
@@ -112,7 +92,7 @@ export default function ReceiptsScreen() {
     setProblem(undefined);
     setBusy(true);
     try {
-      const status = await check(presented);
+      const status = await checkReceipt(presented.receiptId, presented.receipt);
       setResult({ status, claims: presented.receipt === undefined ? undefined : claimsOf(presented.receipt), presented: presented.receipt !== undefined });
     } catch (failure) {
       setError(failure);
@@ -149,36 +129,10 @@ export default function ReceiptsScreen() {
       <ErrorNote error={error} />
       <div role="status" aria-live="polite">
         {busy ? <p>Checking…</p> : null}
-        {result === undefined ? null : <Verdict status={result.status} presented={result.presented} />}
+        {result === undefined ? null : <ReceiptVerdict status={result.status} presented={result.presented} />}
       </div>
       {result === undefined ? null : <Facts status={result.status} claims={result.status.verification?.genuine === true && result.status.verification.unaltered ? result.claims : undefined} />}
     </section>
-  );
-}
-
-function Verdict(props: { readonly status: ReceiptStatus; readonly presented: boolean }) {
-  const check = props.status.verification;
-  if (!props.presented || check === undefined) {
-    return (
-      <div class="audit-verdict">
-        <p class="audit-verdict-line"><span class="badge">Status only</span> No receipt was checked: only the delivery's status is shown. Paste the receipt itself to check it.</p>
-      </div>
-    );
-  }
-  if (check.genuine && check.unaltered) {
-    return (
-      <div class="audit-verdict ok">
-        <p class="audit-verdict-line"><span class="badge ok">Valid</span> Valid receipt: signed by this Rampart server, unaltered, and it matches the proof of delivery stored for it.</p>
-      </div>
-    );
-  }
-  return (
-    <div class="audit-verdict bad">
-      <p class="audit-verdict-line">
-        <span class="badge bad">Invalid</span> {check.genuine ? 'Invalid receipt: signed by this server, but it does not match the delivery' : 'Invalid receipt: it was not signed by this server as it stands'}
-        {check.problem === undefined ? '.' : ` — ${check.problem}.`}
-      </p>
-    </div>
   );
 }
 
