@@ -53,11 +53,26 @@ try {
       acknowledged = stats.acknowledged;
     },
   });
-  while (acknowledged < 40) await new Promise((resolve) => setTimeout(resolve, 200));
+  // Long enough for the fleet to spread out from the depot, so the map shows where each unit is.
+  while (acknowledged < 300) await new Promise((resolve) => setTimeout(resolve, 200));
 
   mkdirSync(OUT, { recursive: true });
   const shoot = async (person: Person, name: string) => {
-    await person.page.waitForLoadState('networkidle').catch(() => undefined);
+    // The live map keeps a stream open, so the network never idles there: its markers are waited for instead.
+    if (person.page.url().endsWith('/console/map')) {
+      const page = person.page;
+      const drawn = async () => {
+        const rows = await page.locator('.unit-row:not([disabled])').count();
+        return rows > 0 && (await page.locator('.leaflet-marker-icon[data-unit]').count()) >= rows;
+      };
+      while (!(await drawn())) await page.waitForTimeout(100);
+      // Units leave the depot together: wait (up to 90 s) until they are seen apart.
+      const apart = async () => Number(await page.evaluate("new Set([...document.querySelectorAll('.leaflet-marker-icon[data-unit]')].map((icon) => icon.style.transform)).size"));
+      const until = Date.now() + 90_000;
+      while ((await apart()) < 5 && Date.now() < until) await page.waitForTimeout(500);
+      process.stdout.write(`map: ${await person.page.locator('.leaflet-marker-icon[data-unit]').count()} markers\n`);
+    }
+    else await person.page.waitForLoadState('networkidle').catch(() => undefined);
     await person.page.screenshot({ path: `${OUT}${name}.png` });
     say(`docs/screenshots/${name}.png`);
   };
@@ -85,6 +100,16 @@ try {
       await person.page.goto(`${rampart.url}${href}`);
       await person.page.getByRole('heading', { level: 1 }).first().waitFor();
       await shoot(person, `${role}-${label.toLowerCase().replaceAll(/[^a-z0-9]+/g, '-').replace(/-$/, '')}`);
+    }
+    if (role === 'dispatcher') {
+      // A shipment's own page and a route's, from their lists.
+      await person.page.goto(`${rampart.url}/console/shipments`);
+      await person.page.locator('table tbody tr a').first().click();
+      await person.page.getByRole('heading', { name: 'History' }).waitFor();
+      await shoot(person, 'dispatcher-shipment');
+      await person.page.goto(`${rampart.url}/console/shipments/import`);
+      await person.page.getByRole('heading', { level: 1 }).first().waitFor();
+      await shoot(person, 'dispatcher-shipment-import');
     }
     await person.context.close();
   }

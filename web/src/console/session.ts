@@ -1,7 +1,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { api, client, setCsrfToken } from '../api/client.ts';
-import type { Role, SessionState } from '../api/types.ts';
+import type { Permission, Role, SessionState } from '../api/types.ts';
 
 // The signed-in person as the server last described them. The server decides
 // everything; the console only uses the role to leave out screens the person
@@ -34,4 +34,9 @@ export async function loadSession(): Promise<SessionState | undefined> {
     setCsrfToken(undefined);
     return undefined;
   }
+}
+
+/** Whether the signed-in role holds `permission` (the server's own list): screens leave out what the API would refuse. */
+export function usePermission(permission: Permission): boolean {
+  return useSession().session?.permissions.includes(permission) ?? false;
 }

@@ -1,35 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { Permission } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
-import { useSession } from '../session.ts';
 
 // What the administration screens share: times and counts in words, secrets
 // shown once (held only in the component's memory, never stored, with a copy
 // button), a confirmation dialog for destructive or sensitive actions, cursor
 // pages walked forwards and back, and a select with a real label.
 
-const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
-const COUNT = new Intl.NumberFormat('en-GB');
 
-export function count(n: number): string {
-  return COUNT.format(n);
-}
-
-export function plural(n: number, one: string, many: string): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
-}
-
-export function Time(props: { readonly iso: string | null | undefined; readonly empty?: string }) {
-  if (props.iso === null || props.iso === undefined) return <span class="admin-muted">{props.empty ?? '—'}</span>;
-  const at = new Date(props.iso);
-  if (Number.isNaN(at.getTime())) return <span>{props.iso}</span>;
-  return <time dateTime={props.iso}>{DATE_TIME.format(at)}</time>;
-}
-
-export function usePermission(permission: Permission): boolean {
-  return useSession().session?.permissions.includes(permission) ?? false;
-}
+export { count, plural, Time } from '../../ui/format.tsx';
+export { usePermission } from '../session.ts';
 
 export function Badge(props: { readonly tone?: 'ok' | 'warn' | 'bad' | ''; readonly children: ComponentChildren }) {
   return <span class={`badge ${props.tone ?? ''}`}>{props.children}</span>;

@@ -97,7 +97,7 @@ export default function HubsScreen() {
       )}
       <ErrorNote error={error} />
       {hubs === undefined ? (
-        error === undefined ? <p class="admin-muted" role="status">Loading hubs…</p> : null
+        error === undefined ? <p class="muted" role="status">Loading hubs…</p> : null
       ) : sorted.length === 0 ? (
         <p>No event hubs.</p>
       ) : (

@@ -127,7 +127,7 @@ export default function KeysScreen() {
         Data keys encrypt stored personal data and secrets; signing keys sign delivery receipts, audit checkpoints and access tokens. Their material never leaves the server: this page shows only ids, purposes and states.
       </p>
       <ErrorNote error={error} />
-      {list === undefined && error === undefined ? <p class="admin-muted" role="status">Loading keys…</p> : null}
+      {list === undefined && error === undefined ? <p class="muted" role="status">Loading keys…</p> : null}
 
       <div class="admin-panel" aria-labelledby="rotation-title">
         <h2 id="rotation-title">Rotation</h2>

@@ -145,7 +145,7 @@ function UserList() {
                 <td>
                   <StatusBadge status={user.status} />
                 </td>
-                <td>{user.role === 'dispatcher' ? depotsText(user.depots) : <span class="admin-muted">—</span>}</td>
+                <td>{user.role === 'dispatcher' ? depotsText(user.depots) : <span class="muted">—</span>}</td>
                 <td>{user.sso ? 'Single sign-on' : user.passwordDisabled ? 'Password locked' : 'Password + second factor'}</td>
                 <td>
                   <Time iso={user.createdAt} />
@@ -180,7 +180,7 @@ function NewUser(props: { readonly onCancel: () => void; readonly onCreated: (is
       <Field label="Username" value={username} onInput={setUsername} required autoFocus autoComplete="off" hint="2–64 characters: a–z, 0–9, “.”, “_” and “-”, starting with a letter." problem={problems['username']} />
       <SelectField label="Role" value={role} onChange={(value) => { if (isRole(value)) setRole(value); }} options={ROLE_OPTIONS} hint={ROLE_HINTS[role]} />
       {role !== 'dispatcher' ? null : depotList === undefined ? (
-        <p class="admin-muted" role="status">Loading depots…</p>
+        <p class="muted" role="status">Loading depots…</p>
       ) : depotList === null || depotList.length === 0 ? (
         <p class="hint">{depotList === null ? 'Depots could not be listed; ' : 'No depots yet; '}the dispatcher will work with all depots (change it later on their page).</p>
       ) : (
@@ -330,7 +330,7 @@ function UserPage(props: { readonly id: string }) {
     <section aria-labelledby="user-title">
       <BackLink href={USERS}>All users</BackLink>
       <h1 id="user-title">
-        {user.username} {self ? <span class="admin-muted">(you)</span> : null}
+        {user.username} {self ? <span class="muted">(you)</span> : null}
       </h1>
       <p role="status" class="admin-notice-line">{notice === '' ? null : <span class="notice admin-inline-notice">{notice}</span>}</p>
       {issued === undefined ? null : (
@@ -390,7 +390,7 @@ function UserPage(props: { readonly id: string }) {
         <div class="admin-panel">
           <h2>Depots</h2>
           {depotList === undefined ? (
-            <p class="admin-muted">Loading depots…</p>
+            <p class="muted">Loading depots…</p>
           ) : depotList === null || depotList.length === 0 ? (
             <p class="hint">{depotList === null ? 'Depots could not be listed.' : 'No depots yet.'} The dispatcher works with {depotsText(user.depots).toLowerCase()}.</p>
           ) : (
@@ -465,7 +465,7 @@ function Sessions(props: { readonly id: string; readonly onEndOne: (session: Ses
       <h2>Sessions</h2>
       <ErrorNote error={error} />
       {items === undefined ? (
-        error === undefined ? <p class="admin-muted" role="status">Loading sessions…</p> : null
+        error === undefined ? <p class="muted" role="status">Loading sessions…</p> : null
       ) : items.length === 0 ? (
         <p>No one is signed in as this account.</p>
       ) : (

@@ -323,17 +323,17 @@ function EndpointPage(props: { readonly id: string }) {
                 <td>
                   {delivery.eventType}
                   <br />
-                  <code class="admin-muted">{delivery.eventId}</code>
+                  <code class="muted">{delivery.eventId}</code>
                 </td>
                 <td>
                   <Badge tone={DELIVERY_STATUS[delivery.status].tone}>{DELIVERY_STATUS[delivery.status].label}</Badge>
                 </td>
                 <td>{delivery.attempts}</td>
                 <td>
-                  {delivery.lastStatusCode === null ? (delivery.lastError === null ? <span class="admin-muted">—</span> : null) : `HTTP ${delivery.lastStatusCode}`}
+                  {delivery.lastStatusCode === null ? (delivery.lastError === null ? <span class="muted">—</span> : null) : `HTTP ${delivery.lastStatusCode}`}
                   {delivery.lastError === null ? null : <div class="admin-error-text">{delivery.lastError}</div>}
                   {delivery.lastAttemptAt === null ? null : (
-                    <div class="admin-muted">
+                    <div class="muted">
                       <Time iso={delivery.lastAttemptAt} />
                     </div>
                   )}

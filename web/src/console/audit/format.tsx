@@ -3,22 +3,7 @@
 
 import { useId } from 'preact/hooks';
 
-const COUNT = new Intl.NumberFormat('en-GB');
-
-export function count(n: number): string {
-  return COUNT.format(n);
-}
-
-/** "1 entry", "1,234 entries". */
-export function plural(n: number, one: string, many: string): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
-}
-
-export function Time(props: { readonly iso: string }) {
-  const date = new Date(props.iso);
-  if (Number.isNaN(date.getTime())) return <>{props.iso}</>;
-  return <time dateTime={props.iso}>{date.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' })}</time>;
-}
+export { count, plural, Time } from '../../ui/format.tsx';
 
 /** An ISO instant as the value of a datetime-local input (the browser's time zone); '' when unreadable. */
 export function isoToLocalInput(iso: string | undefined): string {

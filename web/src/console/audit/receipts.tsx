@@ -153,7 +153,7 @@ function Facts(props: { readonly status: ReceiptStatus; readonly claims: Claims 
         <dt>Shipment status</dt>
         <dd>{status.shipmentStatus.replaceAll('_', ' ')}</dd>
         <dt>Delivered</dt>
-        <dd><Time iso={status.deliveredAt} /></dd>
+        <dd><Time iso={status.deliveredAt} style="seconds" /></dd>
         <dt>Location</dt>
         <dd>{status.locationVerified ? 'verified: the driver was at the destination' : 'not verified: the driver\'s position was farther from the destination than allowed'}</dd>
       </dl>
@@ -164,7 +164,7 @@ function Facts(props: { readonly status: ReceiptStatus; readonly claims: Claims 
             <dt>Tracking number</dt>
             <dd>{text(claims.tracking_number)}</dd>
             <dt>Delivered at (server)</dt>
-            <dd>{typeof claims.delivered_at === 'string' ? <Time iso={claims.delivered_at} /> : '—'}</dd>
+            <dd>{typeof claims.delivered_at === 'string' ? <Time iso={claims.delivered_at} style="seconds" /> : '—'}</dd>
             <dt>Driver's device time</dt>
             <dd>{text(claims.device_time)}</dd>
             <dt>Distance from the destination</dt>

@@ -184,7 +184,7 @@ function EntryRow(props: { readonly item: AuditItem }) {
       <td>
         <a href={entryHref(item.seq)} aria-label={`Entry ${item.seq}`}>{item.seq}</a>
       </td>
-      <td class="audit-time"><Time iso={item.at} /></td>
+      <td class="audit-time"><Time iso={item.at} style="seconds" /></td>
       <td class="audit-id">{actorText(item.actor)}</td>
       <td><code>{item.action}</code></td>
       <td><OutcomeBadge outcome={item.outcome} /></td>
@@ -254,7 +254,7 @@ function EntryFacts(props: { readonly entry: AuditItem }) {
     <>
       <dl class="facts">
         <dt>Time</dt>
-        <dd><Time iso={entry.at} /> <span class="hint">({entry.at})</span></dd>
+        <dd><Time iso={entry.at} style="seconds" /> <span class="hint">({entry.at})</span></dd>
         <dt>Action</dt>
         <dd><code>{entry.action}</code> <a href={trailHref({ action: entry.action })}>all entries with this action</a></dd>
         <dt>Outcome</dt>

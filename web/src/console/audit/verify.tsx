@@ -84,7 +84,7 @@ function Verdict(props: { readonly report: Report }) {
       <div class="audit-verdict ok">
         <p class="audit-verdict-line">
           <span class="badge ok">Intact</span> Chain intact: {plural(report.entries, 'entry', 'entries')}
-          {last === null ? ', no checkpoint yet.' : <>, last checkpoint at entry {count(last.seq)}, signed <Time iso={last.at} />.</>}
+          {last === null ? ', no checkpoint yet.' : <>, last checkpoint at entry {count(last.seq)}, signed <Time iso={last.at} style="seconds" />.</>}
         </p>
       </div>
     );
@@ -136,11 +136,11 @@ function Details(props: { readonly report: Report; readonly checkedAt: string | 
         <dt>End of the chain</dt>
         <dd>{report.head === null ? '—' : `entry ${count(report.head.seq)}`}</dd>
         <dt>Newest matching checkpoint</dt>
-        <dd>{report.lastCheckpoint === null ? 'none: the chain alone vouches for the entries' : <>entry {count(report.lastCheckpoint.seq)}, signed <Time iso={report.lastCheckpoint.at} /></>}</dd>
+        <dd>{report.lastCheckpoint === null ? 'none: the chain alone vouches for the entries' : <>entry {count(report.lastCheckpoint.seq)}, signed <Time iso={report.lastCheckpoint.at} style="seconds" /></>}</dd>
         {props.checkedAt === undefined ? null : (
           <>
             <dt>Verified</dt>
-            <dd><Time iso={props.checkedAt} /></dd>
+            <dd><Time iso={props.checkedAt} style="seconds" /></dd>
           </>
         )}
       </dl>

@@ -197,7 +197,13 @@ export default function FleetMapScreen() {
         depotMarker(d.at, d.name).addTo(map);
       }
       let frame: number | undefined;
-      let fitted = false;
+      // The view follows the fleet as units appear until the person moves the map themselves.
+      let takenOver = false;
+      const takeOver = () => {
+        takenOver = true;
+      };
+      const container = map.getContainer();
+      for (const type of ['pointerdown', 'wheel', 'keydown'] as const) container.addEventListener(type, takeOver, { passive: true });
       let everyMarker = false;
       const draw = () => {
         frame = undefined;
@@ -207,6 +213,7 @@ export default function FleetMapScreen() {
         // Staleness moves with time, not news: now and then every marker is looked at.
         if (everyMarker) for (const id of drawn.keys()) ids.add(id);
         everyMarker = false;
+        let added = false;
         for (const id of ids) {
           const unit = fleet.units.get(id);
           const existing = drawn.get(id);
@@ -223,6 +230,7 @@ export default function FleetMapScreen() {
             const marker = unitMarker(position, look).addTo(map);
             marker.getElement()?.setAttribute('data-unit', unit.id);
             drawn.set(id, { marker, stale: look.stale, heading: unit.reading.heading });
+            added = true;
             continue;
           }
           const old = existing.marker.getLatLng();
@@ -234,11 +242,10 @@ export default function FleetMapScreen() {
             existing.heading = unit.reading.heading;
           }
         }
-        if (!fitted && drawn.size > 0) {
-          fitted = true;
-          fitPoints(map, [...[...drawn.values()].map((d) => [d.marker.getLatLng().lat, d.marker.getLatLng().lng] as LatLng), ...depotLayers.map((d) => d.at)]);
-        } else if (!fitted && depotLayers.length > 0) fitPoints(map, depotLayers.map((d) => d.at));
+        if (!takenOver && (added || first)) fitPoints(map, [...[...drawn.values()].map((d) => [d.marker.getLatLng().lat, d.marker.getLatLng().lng] as LatLng), ...depotLayers.map((d) => d.at)]);
+        first = false;
       };
+      let first = true;
       const schedule = () => {
         frame ??= requestAnimationFrame(draw);
       };
@@ -251,6 +258,7 @@ export default function FleetMapScreen() {
       for (const id of fleet.units.keys()) fleet.changed.add(id);
       schedule();
       return () => {
+        for (const type of ['pointerdown', 'wheel', 'keydown'] as const) container.removeEventListener(type, takeOver);
         stop();
         window.clearInterval(restale);
         if (frame !== undefined) cancelAnimationFrame(frame);

@@ -96,9 +96,9 @@ export function ShipmentPage(props: { readonly id: string }) {
             <dt>Destination</dt>
             <dd>{shipment.destination.lat.toFixed(5)}, {shipment.destination.lon.toFixed(5)}</dd>
             <dt>Created</dt>
-            <dd><Time iso={shipment.createdAt} full /></dd>
+            <dd><Time iso={shipment.createdAt} /></dd>
             <dt>Last change</dt>
-            <dd><Time iso={shipment.lastEventAt} full /></dd>
+            <dd><Time iso={shipment.lastEventAt} /></dd>
           </dl>
         </div>
         <div>
@@ -128,7 +128,7 @@ export function ShipmentPage(props: { readonly id: string }) {
         <ol class="shipments-history" aria-labelledby="history-title">
           {history.map((entry) => (
             <li key={entry.seq}>
-              <span class="shipments-history-when"><Time iso={entry.at} full /></span>
+              <span class="shipments-history-when"><Time iso={entry.at} /></span>
               <span class="shipments-history-what">
                 {entry.from === null ? 'Created' : `${STATUS[entry.from].label} → ${STATUS[entry.to].label}`}
                 {entry.reason === null ? '' : ` (${REASON[entry.reason]})`}

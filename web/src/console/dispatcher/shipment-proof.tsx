@@ -93,7 +93,7 @@ function ProofView(props: { readonly shipmentId: string }) {
     <>
       <dl class="facts">
         <dt>Delivered</dt>
-        <dd><Time iso={facts.server_time} full /> (driver's device: <Time iso={facts.device_time} full />)</dd>
+        <dd><Time iso={facts.server_time} /> (driver's device: <Time iso={facts.device_time} />)</dd>
         <dt>Handed to</dt>
         <dd>{proof.signer === null ? (RELATIONSHIP[facts.relationship] ?? facts.relationship) : `${proof.signer.name}, ${RELATIONSHIP[proof.signer.relationship] ?? proof.signer.relationship}`}</dd>
         <dt>Location</dt>
@@ -103,7 +103,7 @@ function ProofView(props: { readonly shipmentId: string }) {
         <dt>Receipt id</dt>
         <dd><code>{proof.receiptId}</code></dd>
         <dt>Personal data</dt>
-        <dd>{proof.personalData === 'shredded' ? <>shredded <Time iso={proof.personalShreddedAt} full /></> : <>kept until <Time iso={proof.personalExpiresAt} full /></>}</dd>
+        <dd>{proof.personalData === 'shredded' ? <>shredded <Time iso={proof.personalShreddedAt} /></> : <>kept until <Time iso={proof.personalExpiresAt} /></>}</dd>
       </dl>
       <h3>The receipt</h3>
       <div role="status" aria-live="polite">

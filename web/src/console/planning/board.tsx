@@ -122,7 +122,7 @@ export default function BoardScreen() {
       <ErrorNote error={depotError} />
       <p class="planning-status" role="status">
         {board === undefined ? 'Loading the board…' : `${plural(board.routes.length, 'route', 'routes')}${board.more ? ` (the first ${MAX_ROUTES})` : ''}. `}
-        {board === undefined ? null : <>Updated <Time iso={new Date(board.at).toISOString()} />{visible ? `, refreshed every ${POLL_MS / 1000} s.` : '; paused while this tab is hidden.'}</>}
+        {board === undefined ? null : <>Updated <Time iso={new Date(board.at).toISOString()} style="clock" />{visible ? `, refreshed every ${POLL_MS / 1000} s.` : '; paused while this tab is hidden.'}</>}
       </p>
       <ErrorNote error={error} />
       <div class="planning-board">
@@ -153,7 +153,7 @@ function RouteCard(props: { readonly route: RouteDetail; readonly driver: string
       <h3 id={titleId}>
         <a href={`${ROUTES_PATH}/${encodeURIComponent(route.id)}`}>{driver} · {route.vehicleId}</a> <RouteStatusBadge status={route.status} />
       </h3>
-      <p class="planning-muted">{summary === '' ? 'No stops.' : summary}</p>
+      <p class="muted">{summary === '' ? 'No stops.' : summary}</p>
       {route.stops.length === 0 ? null : (
         <table class="data planning-board-stops">
           <caption class="planning-sr">Stops of {driver}'s route</caption>
@@ -172,9 +172,9 @@ function RouteCard(props: { readonly route: RouteDetail; readonly driver: string
               <tr key={stop.id} data-stop={stop.id}>
                 <td>{i + 1}</td>
                 <td>{stop.trackingNumber}</td>
-                <td><Time iso={stop.window.start} />–<Time iso={stop.window.end} /></td>
-                <td><Time iso={stop.eta} /></td>
-                <td><Time iso={stop.arrivedAt} /></td>
+                <td><Time iso={stop.window.start} style="clock" />–<Time iso={stop.window.end} style="clock" /></td>
+                <td><Time iso={stop.eta} style="clock" /></td>
+                <td><Time iso={stop.arrivedAt} style="clock" /></td>
                 <td><StandingBadge standing={standings[i] ?? 'upcoming'} /></td>
               </tr>
             ))}
@@ -206,7 +206,7 @@ function Exceptions(props: { readonly board: Board | undefined; readonly devices
       <h2 id="exceptions-title">Exceptions {board === undefined ? null : <span class={`badge ${total === 0 ? 'ok' : 'bad'}`}>{total}</span>}</h2>
       <h3>Failed deliveries</h3>
       {failedStops.length + failedElsewhere.length === 0 ? (
-        <p class="planning-muted">None.</p>
+        <p class="muted">None.</p>
       ) : (
         <ul class="planning-exception-list" aria-label="Failed deliveries">
           {failedStops.map(({ route, stop }) => {
@@ -223,21 +223,21 @@ function Exceptions(props: { readonly board: Board | undefined; readonly devices
             <li key={s.id}>
               <strong>{s.trackingNumber}</strong> {s.failureReason === null ? null : <span class="badge bad">{REASONS[s.failureReason]}</span>}
               <br />
-              <span class="planning-muted">Not on a route of this day</span>
+              <span class="muted">Not on a route of this day</span>
             </li>
           ))}
         </ul>
       )}
       <h3>Silent devices</h3>
       {!devicesAllowed ? (
-        <p class="planning-muted">Your role does not see devices.</p>
+        <p class="muted">Your role does not see devices.</p>
       ) : silent.length === 0 ? (
-        <p class="planning-muted">None silent for more than {SILENT_AFTER_MS / 60_000} min.</p>
+        <p class="muted">None silent for more than {SILENT_AFTER_MS / 60_000} min.</p>
       ) : (
         <ul class="planning-exception-list" aria-label="Silent devices">
           {silent.map((d) => (
             <li key={d.id}>
-              <strong>{d.name}</strong> <span class="planning-muted">({d.kind}, {d.id})</span>
+              <strong>{d.name}</strong> <span class="muted">({d.kind}, {d.id})</span>
               <br />
               Last heard {d.lastSeenAt === null ? 'never' : ago(d.lastSeenAt, now)}
             </li>
@@ -246,14 +246,14 @@ function Exceptions(props: { readonly board: Board | undefined; readonly devices
       )}
       <h3>Low battery</h3>
       {!devicesAllowed ? null : low.length === 0 ? (
-        <p class="planning-muted">None at or below {LOW_BATTERY_PERCENT} %.</p>
+        <p class="muted">None at or below {LOW_BATTERY_PERCENT} %.</p>
       ) : (
         <ul class="planning-exception-list" aria-label="Low battery">
           {low.map((d) => (
             <li key={d.id}>
               <strong>{d.name}</strong> <span class="badge warn">{Math.round(d.reading?.battery ?? 0)} %</span>
               <br />
-              <span class="planning-muted">{d.kind}, {d.id}</span>
+              <span class="muted">{d.kind}, {d.id}</span>
             </li>
           ))}
         </ul>

@@ -1,8 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import { api, client } from '../../api/client.ts';
-import type { Ok, Permission } from '../../api/types.ts';
-import { useSession } from '../session.ts';
+import type { Ok } from '../../api/types.ts';
+import { usePermission } from '../session.ts';
 
 // What the planning screens share: the route and stop shapes, times and
 // distances as a dispatcher reads them, the depot picker, and how a stop
@@ -26,19 +26,8 @@ export function dateOr(value: string | undefined): string {
   return value !== undefined && DATE.test(value) ? value : todayUtc();
 }
 
-export function usePermission(permission: Permission): boolean {
-  return useSession().session?.permissions.includes(permission) ?? false;
-}
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-export function Time(props: { readonly iso: string | null | undefined; readonly full?: boolean }) {
-  if (props.iso === null || props.iso === undefined) return <span class="planning-muted">—</span>;
-  const at = new Date(props.iso);
-  if (Number.isNaN(at.getTime())) return <span>{props.iso}</span>;
-  return <time dateTime={props.iso} title={dateTimeFormat.format(at)}>{props.full === true ? dateTimeFormat.format(at) : timeFormat.format(at)}</time>;
-}
+export { plural, Time } from '../../ui/format.tsx';
+export { usePermission } from '../session.ts';
 
 export function formatDistance(metres: number): string {
   return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(1)} km`;
@@ -50,9 +39,6 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-export function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 export const ROUTE_STATUS: Record<RouteSummary['status'], { label: string; tone: string }> = {
   planned: { label: 'Planned', tone: '' },

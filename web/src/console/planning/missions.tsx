@@ -233,7 +233,7 @@ function PlanMission() {
               </Select>
               <dl class="facts">
                 <dt>Window</dt>
-                <dd><Time iso={shipment.window.start} full /> – <Time iso={shipment.window.end} /></dd>
+                <dd><Time iso={shipment.window.start} /> – <Time iso={shipment.window.end} style="clock" /></dd>
                 <dt>Parcel</dt>
                 <dd>{shipment.parcel.weightKg} kg</dd>
               </dl>
@@ -361,9 +361,9 @@ function MissionPage(props: { readonly id: string }) {
             <dt>Cruise altitude</dt>
             <dd>{doc.cruiseAltitudeM === undefined ? '—' : `${doc.cruiseAltitudeM} m`}</dd>
             <dt>Planned</dt>
-            <dd><Time iso={mission.createdAt} full /></dd>
+            <dd><Time iso={mission.createdAt} /></dd>
             <dt>Sent</dt>
-            <dd><Time iso={mission.sentAt} full /></dd>
+            <dd><Time iso={mission.sentAt} /></dd>
           </dl>
           {canSend && mission.status === 'planned' ? <Button busy={busy} onClick={() => void send()}>Send to the drone</Button> : null}
           <p role="status" class="planning-status">{sent}</p>

@@ -223,7 +223,7 @@ export function RoutePage(props: { readonly id: string }) {
         <dt>Depot</dt>
         <dd>{depotName ?? route.depotId}</dd>
         <dt>Departs / returns</dt>
-        <dd><Time iso={route.departureAt} /> – <Time iso={route.returnAt} /></dd>
+        <dd><Time iso={route.departureAt} style="clock" /> – <Time iso={route.returnAt} style="clock" /></dd>
         <dt>Distance / time</dt>
         <dd>{formatDistance(route.totalDistanceMetres)} · {formatDuration(route.totalDurationSeconds)} ({route.provider === 'osrm' ? 'road distances' : 'straight-line distances'})</dd>
         <dt>Revision</dt>
@@ -288,9 +288,9 @@ export function RoutePage(props: { readonly id: string }) {
                     {stop.status === 'pending' ? null : <span class={`badge ${stop.status === 'failed' ? 'bad' : 'ok'}`}>{STOP_STATUS[stop.status]}</span>}
                     {stop.status === 'pending' && stop.latenessSeconds > 0 ? <span class="badge warn">Late by {formatDuration(stop.latenessSeconds)}</span> : null}
                     <span class="planning-stop-line">
-                      Window <Time iso={stop.window.start} />–<Time iso={stop.window.end} /> · ETA <Time iso={stop.eta} />
+                      Window <Time iso={stop.window.start} style="clock" />–<Time iso={stop.window.end} style="clock" /> · ETA <Time iso={stop.eta} style="clock" />
                     </span>
-                    <span class="planning-stop-line planning-muted">Leg {formatDistance(stop.legDistanceMetres)} · {formatDuration(stop.legDurationSeconds)}</span>
+                    <span class="planning-stop-line muted">Leg {formatDistance(stop.legDistanceMetres)} · {formatDuration(stop.legDurationSeconds)}</span>
                   </div>
                   {movable ? (
                     <div class="planning-stop-actions">
@@ -331,7 +331,7 @@ export function RoutePage(props: { readonly id: string }) {
               {history.map((entry) => (
                 <tr key={entry.seq}>
                   <td>{entry.seq}</td>
-                  <td><Time iso={entry.at} full /></td>
+                  <td><Time iso={entry.at} /></td>
                   <td>{entry.kind.replaceAll('_', ' ')}</td>
                   <td>{entry.actor.id === null ? entry.actor.type : (names.get(entry.actor.id) ?? entry.actor.id)}</td>
                 </tr>

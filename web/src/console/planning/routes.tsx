@@ -152,8 +152,8 @@ function RouteList() {
                 <td><a href={`${ROUTES_PATH}/${encodeURIComponent(r.id)}`}>Route of {names.get(r.driverId) ?? r.driverId}</a></td>
                 <td>{r.vehicleId}</td>
                 <td><RouteStatusBadge status={r.status} /></td>
-                <td><Time iso={r.departureAt} /></td>
-                <td><Time iso={r.returnAt} /></td>
+                <td><Time iso={r.departureAt} style="clock" /></td>
+                <td><Time iso={r.returnAt} style="clock" /></td>
                 <td>{formatDistance(r.totalDistanceMetres)}</td>
                 <td>{formatDuration(r.totalDurationSeconds)}</td>
                 <td>{r.provider === 'osrm' ? 'Road' : 'Straight line'}</td>
