@@ -97,6 +97,11 @@ export class Browser {
       const value = setCookie.split(';')[0] ?? '';
       this.cookie = value.endsWith('=') ? undefined : value;
     }
+    // A stream that opened is answered by its status alone: reading it would wait for its end.
+    if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await response.body?.cancel();
+      return { status: response.status, body: {} as T, headers: response.headers };
+    }
     const text = await response.text();
     // Only JSON is parsed: CSV and other documents leave an empty body (use fetch for their text).
     const json = (response.headers.get('content-type') ?? '').includes('json');
