@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteStatement, type TransactionSettings } from 'kysely';
 import { StorageError } from '../../kernel/errors.ts';
 import type { Tables } from '../tables.ts';
 
@@ -52,6 +52,33 @@ function toSqlite(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
   });
 }
 
+// Every transaction that may write takes the write lock when it begins (BEGIN
+// IMMEDIATE). A deferred transaction that reads and then writes cannot wait
+// for another process's writer: SQLite refuses the upgrade at once with
+// "database is locked" instead of using the busy timeout, which is what two
+// `rampart simulate` runs beside a server met. Taking the lock first makes the
+// busy timeout apply, and writers queue instead of failing. A read-only
+// transaction (the audit trail's snapshot) stays deferred: in WAL mode it reads
+// one snapshot without holding the write lock.
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #database: SqliteDatabase;
+
+  constructor(database: SqliteDatabase) {
+    super({ database });
+    this.#database = database;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.#database });
+  }
+}
+
 /**
  * Opens the embedded database: WAL for concurrent readers, synchronous=FULL so a
  * committed transaction survives power loss, foreign keys on, and a busy timeout
@@ -69,7 +96,7 @@ export function openSqlite(options: SqliteOptions): { db: Kysely<Tables>; raw: D
   } catch (error) {
     throw new StorageError('storage.unavailable', `cannot open SQLite database ${options.path}: ${(error as Error).message}`, { cause: error });
   }
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
+  const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect(new NodeSqliteDatabase(raw)) });
   return { db, raw };
 }
 
