@@ -14,6 +14,10 @@ import type { EntryReader } from './trail-reader.ts';
 // tells a changed entry (hashes under no seq) from a deleted run (content jumps
 // ahead), a moved one (content from elsewhere, still present) and an inserted
 // one (a later entry chains past it).
+//
+// Hashes are compared with `===`: they are public integrity values (every
+// reader of the trail and every export holds them), not secrets, so the time a
+// comparison takes tells an observer nothing they could not read.
 
 /** Deep searches by hash, for explaining a break beyond the look-ahead (database scans). */
 export interface ChainLocator {

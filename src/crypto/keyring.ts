@@ -1,4 +1,5 @@
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { constantTimeEqual } from './compare.ts';
 import { CryptoError } from '../kernel/errors.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { newId } from '../kernel/ids.ts';
@@ -280,8 +281,3 @@ export function masterKeyFingerprint(masterKey: Buffer): string {
   return createHmac('sha256', deriveKey(masterKey, 'rampart/kek/fingerprint/v1')).update('rampart master key').digest('base64url');
 }
 
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
-}

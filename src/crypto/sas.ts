@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { constantTimeEqual } from './compare.ts';
 
 // Shared access signature tokens, in the format Event Hubs and IoT Hub devices
 // already speak:
@@ -138,7 +139,7 @@ export function parseSasToken(text: string, options: ParseSasOptions = {}): Pars
 /** Whether `key` made the token's signature. Constant time in the signature bytes. */
 export function verifySasSignature(parsed: ParsedSasToken, key: string | KeyObject, keyEncoding?: SasKeyEncoding): boolean {
   const expected = sign(parsed.signedResource, parsed.signedExpiry, typeof key === 'string' ? hmacKey(key, keyEncoding ?? 'utf8') : key);
-  return expected.length === parsed.signature.length && timingSafeEqual(expected, parsed.signature);
+  return constantTimeEqual(expected, parsed.signature);
 }
 
 function segmentsOf(path: string): string[] | undefined {

@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
+import { constantTimeEqual } from '../crypto/compare.ts';
 import type { AuditActor, AuditContext } from '../audit/append.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { RampartError } from '../kernel/errors.ts';
@@ -42,12 +42,6 @@ export interface AccessDeps {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function equalSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 function readCookie(request: FastifyRequest): string | undefined {
   const value = request.cookies[SESSION_COOKIE];
@@ -115,7 +109,7 @@ export function installAccessControl(app: PlaneApp, deps: AccessDeps): void {
         if (session !== undefined) {
           if (!SAFE_METHODS.has(request.method)) {
             const sent = request.headers[CSRF_HEADER];
-            if (typeof sent !== 'string' || !equalSecret(sent, csrfTokenFor(token))) {
+            if (typeof sent !== 'string' || !constantTimeEqual(sent, csrfTokenFor(token))) {
               throw new RampartError('auth.csrf_failed', 'missing or wrong CSRF token on a cookie-authenticated request');
             }
           }

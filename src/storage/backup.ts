@@ -1,9 +1,10 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { RampartConfig } from '../config/schema.ts';
+import { constantTimeEqual } from '../crypto/compare.ts';
 import { deriveKey } from '../crypto/envelope.ts';
 import { masterKeyFingerprint } from '../crypto/keyring.ts';
 import { canonicalJson } from '../kernel/canonical-json.ts';
@@ -134,16 +135,14 @@ export async function verifyBackup(source: string, masterKey: Buffer, onProgress
   }
   const manifest = parsed;
   const { mac, ...body } = manifest;
-  const expected = Buffer.from(manifestMac(masterKey, body));
-  const presented = Buffer.from(mac);
-  if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) {
+  if (!constantTimeEqual(manifestMac(masterKey, body), mac)) {
     throw new BackupError('backup.mismatch', 'the manifest\'s authentication code does not verify: it was altered, or the backup was made under another master key');
   }
   for (const file of manifest.files) {
     const path = join(dir, file.name);
     if (!existsSync(path)) throw new BackupError('backup.mismatch', `${file.name} is listed in the manifest but missing`);
     const actual = await sha256File(path, (done, total) => onProgress?.({ phase: 'verify', done, total }));
-    if (actual.bytes !== file.bytes || !timingSafeEqual(Buffer.from(actual.sha256), Buffer.from(file.sha256))) {
+    if (actual.bytes !== file.bytes || !constantTimeEqual(actual.sha256, file.sha256)) {
       throw new BackupError('backup.mismatch', `${file.name} does not match the manifest (expected ${file.bytes} bytes, sha256 ${file.sha256}; found ${actual.bytes} bytes, sha256 ${actual.sha256})`);
     }
   }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
 import { createDeviceAuthenticator, type ClosableDeviceAuthenticator } from '../../src/devices/authenticator.ts';
@@ -28,13 +27,34 @@ function factory() {
   };
 }
 
-/** Polls `condition` (set by the authenticator's own timer); failing after `withinMs` is the bound under test. */
-async function waitFor(condition: () => boolean, withinMs: number): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms`);
-    await sleep(20);
-  }
+/**
+ * Listens for the authenticator's revocation reports. `reported` resolves when
+ * the report arrives (from the authenticator's own change watch); failing after
+ * `withinMs` is the bound under test, not a wait for something to happen.
+ */
+function watchRevocations(authenticator: ClosableDeviceAuthenticator) {
+  const revoked: string[] = [];
+  const waiters = new Set<() => void>();
+  const stop = authenticator.onRevoked((id) => {
+    revoked.push(id);
+    for (const waiter of waiters) waiter();
+  });
+  const reported = (id: string, times: number, withinMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (revoked.filter((d) => d === id).length < times) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${id} was not reported revoked ${times} time(s) within ${withinMs} ms`));
+      }, withinMs);
+      waiters.add(check);
+      check();
+    });
+  return { stop, reported };
 }
 
 for (const target of DATABASE_TARGETS) {
@@ -173,13 +193,12 @@ for (const target of DATABASE_TARGETS) {
       const id = device.id;
       const byPrimary = await verify(id, await token(id, primaryKey));
       const bySecondary = await verify(id, await token(id, secondaryKey, { keyName: 'secondary' }));
-      const revoked: string[] = [];
-      const stop = authenticator.onRevoked((d) => revoked.push(d));
+      const revocations = watchRevocations(authenticator);
       try {
         const rotated = await registry.rotateKey(id, 'primary', change);
         assert.equal(rotated.device.revision, 2);
         assert.notEqual(rotated.key, primaryKey);
-        await waitFor(() => revoked.includes(id), 1000);
+        await revocations.reported(id, 1, 1000);
         assert.equal(authenticator.stillValid(byPrimary), false, 'connections on the old primary key end');
         assert.equal(authenticator.stillValid(bySecondary), true, 'the secondary key was not touched');
         await assert.rejects(verify(id, await token(id, primaryKey)), refusedFor('bad_signature'), 'the old key no longer verifies');
@@ -189,7 +208,7 @@ for (const target of DATABASE_TARGETS) {
         assert.deepEqual(revealed, { primaryKey: rotated.key, secondaryKey });
         assert.deepEqual((await auditActions()).slice(-2), [`device.rotate_key ${id}`, `device.key_reveal ${id}`]);
       } finally {
-        stop();
+        revocations.stop();
       }
     });
 
@@ -229,11 +248,10 @@ for (const target of DATABASE_TARGETS) {
       const id = device.id;
       const authenticated = await verify(id, await token(id, primaryKey));
       const elsewhere = new DeviceRegistry({ db: opened.database.db, keyring, clock });
-      const revoked: string[] = [];
-      const stop = authenticator.onRevoked((d) => revoked.push(d));
+      const revocations = watchRevocations(authenticator);
       try {
         await elsewhere.setStatus(id, 'disabled', change);
-        await waitFor(() => revoked.includes(id), 1000);
+        await revocations.reported(id, 1, 1000);
         assert.equal(authenticator.stillValid(authenticated), false);
         await assert.rejects(verify(id, await token(id, primaryKey)), refusedFor('disabled'));
         await elsewhere.setStatus(id, 'enabled', change);
@@ -242,11 +260,11 @@ for (const target of DATABASE_TARGETS) {
         assert.equal((await verify(id, await token(id, primaryKey))).revision, 3);
         // A rotation elsewhere: the old key must stop working within a second, not when a cache times out.
         const rotated = await elsewhere.rotateKey(id, 'primary', change);
-        await waitFor(() => revoked.filter((d) => d === id).length >= 2, 1000);
+        await revocations.reported(id, 2, 1000);
         await assert.rejects(verify(id, await token(id, primaryKey)), refusedFor('bad_signature'));
         assert.equal((await verify(id, await token(id, rotated.key))).revision, 4);
       } finally {
-        stop();
+        revocations.stop();
       }
       assert.deepEqual((await auditActions()).slice(-3), [`device.disable ${id}`, `device.enable ${id}`, `device.rotate_key ${id}`]);
     });
@@ -262,8 +280,14 @@ for (const target of DATABASE_TARGETS) {
       assert.equal(byCertificate.credential, 'certificate');
       await assert.rejects(authenticator.verifyCertificate(device.id, thumbprint, now() - 1), refusedFor('expired'));
       await assert.rejects(authenticator.verifyCertificate('nobody', thumbprint, now() + 3600), refusedFor('unknown_device'));
-      await registry.setThumbprints(device.id, [], change);
-      await waitFor(() => !authenticator.stillValid(byCertificate), 1000);
+      const revocations = watchRevocations(authenticator);
+      try {
+        await registry.setThumbprints(device.id, [], change);
+        await revocations.reported(device.id, 1, 1000);
+      } finally {
+        revocations.stop();
+      }
+      assert.equal(authenticator.stillValid(byCertificate), false);
       await assert.rejects(authenticator.verifyCertificate(device.id, thumbprint, now() + 3600), refusedFor('unknown_certificate'));
     });
 

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
@@ -24,6 +23,7 @@ import { childEnv, runCli, withCliDatabase } from '../support/cli.ts';
 import { defaultProofSettings, testConfig } from '../support/config.ts';
 import { routeSnapshot } from '../support/routes.ts';
 import { tempDir } from '../support/tmp.ts';
+import { until } from '../support/wait.ts';
 
 // `rampart demo seed` as a newcomer runs it: the Contoso world through the
 // domain services (audited with the CLI actor, recipients encrypted, one
@@ -284,6 +284,8 @@ describe('npm run demo', () => {
   test('generates a private master key, seeds, serves and simulates; Ctrl-C stops the simulators and the server cleanly', { timeout: 60_000 }, async () => {
     const dir = tempDir('rampart-demo-script');
     const dataDir = join(dir.path, 'demo');
+    // On a failure part-way, Ctrl-C the demo all the same, so no server or simulator outlives the test.
+    let stopDemo = (): Promise<unknown> => Promise.resolve();
     try {
       // Free ports instead of the defaults, so the test runs beside anything else; the script creates the key.
       mkdirSync(dataDir, { mode: 0o700 });
@@ -294,16 +296,34 @@ describe('npm run demo', () => {
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const started = Date.now();
-      while (!stdout.includes('Contoso Shipping demo is running')) {
-        assert.ok(Date.now() - started < 30_000, `the demo did not start in time:\n${stdout}\n${stderr}`);
-        assert.equal(child.exitCode, null, `the demo exited early:\n${stdout}\n${stderr}`);
-        await sleep(100);
-      }
+      stopDemo = () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+        return exited;
+      };
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the demo did not start in time:\n${stdout}\n${stderr}`)), 30_000);
+        const settle = (outcome?: Error) => {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          if (outcome === undefined) resolve();
+          else reject(outcome);
+        };
+        const onData = () => {
+          if (stdout.includes('Contoso Shipping demo is running')) settle();
+        };
+        child.stdout.on('data', onData);
+        void exited.then((code) => settle(new Error(`the demo exited early (${code}):\n${stdout}\n${stderr}`)));
+      });
       const server = lockHolder(dataDir);
       assert.ok(server !== undefined, 'a server holds the data directory');
-      // Every van reports within its first five seconds; drones twice a second.
-      await sleep(6_000);
+      // Stop once the server has stored enough of both simulators' readings (vans over HTTP, drones over MQTT),
+      // a little more than the counts checked below, so requests in flight at the stop cannot decide the test.
+      const metrics = `${/admin plane\s+(http:\/\/[\w.:[\]]+)/.exec(stdout)?.[1] ?? ''}/metrics`;
+      const stored = (text: string, protocol: string) => [...text.matchAll(new RegExp(`^rampart_ingest_events_total\\{[^}]*protocol="${protocol}"[^}]*\\} (\\d+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+      await until(async () => {
+        const text = await (await fetch(metrics)).text();
+        return stored(text, 'mqtt') >= 12 && stored(text, 'https') >= 8 ? true : undefined;
+      }, 30_000);
       child.kill('SIGINT');
       assert.equal(await exited, 0, `${stdout}\n${stderr}`);
 
@@ -324,6 +344,7 @@ describe('npm run demo', () => {
       assert.equal(Buffer.from(key, 'base64').length, 32);
       assert.ok(!stdout.includes(key) && !stderr.includes(key), 'the master key is never printed');
     } finally {
+      await stopDemo();
       dir.cleanup();
     }
   });

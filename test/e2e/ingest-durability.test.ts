@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
 import { Keyring } from '../../src/crypto/keyring.ts';
@@ -18,6 +17,7 @@ import { serve, type ServingRampart } from '../support/cli.ts';
 import { openDataDirEventLog, storedMessageIds } from '../support/event-log.ts';
 import { testConfig } from '../support/config.ts';
 import { tempDir } from '../support/tmp.ts';
+import { within } from '../support/wait.ts';
 
 // The promise behind every acknowledgement: a real `rampart serve` is killed
 // with SIGKILL while trucks publish over HTTP and drones over MQTT. After a
@@ -64,7 +64,13 @@ describe('durable acknowledgement', () => {
       const server = await serve({ cwd: dir.path, env });
       const expiry = Math.floor(Date.now() / 1000) + 600;
       const acked = new Map<string, number[]>();
-      const ack = (publisher: string, n: number) => acked.set(publisher, [...(acked.get(publisher) ?? []), n]);
+      // The kill comes once every publisher has had ten events acknowledged, with all of them still sending.
+      let busy: () => void = () => undefined;
+      const allBusy = new Promise<void>((resolve) => (busy = resolve));
+      const ack = (publisher: string, n: number) => {
+        acked.set(publisher, [...(acked.get(publisher) ?? []), n]);
+        if (acked.size === keys.size && [...acked.values()].every((list) => list.length >= 10)) busy();
+      };
       let stop = false;
       const agent = new Agent({ keepAlive: true });
 
@@ -97,7 +103,7 @@ describe('durable acknowledgement', () => {
         }
       });
 
-      await sleep(1500);
+      await within(allBusy, 30_000, () => `not every publisher was acknowledged ten times within 30 s: ${JSON.stringify([...acked].map(([id, list]) => [id, list.length]))}`);
       server.child.kill('SIGKILL');
       await server.exited;
       stop = true;

@@ -8,6 +8,7 @@ import { partitionFor } from '../../src/stream/event-log.ts';
 import { createTestDevice, droneReading, eventCounts, hubEvents, outsideRegistry, publish, publisherToken, truckReading, type TestDevice } from '../support/devices.ts';
 import { startTestRampart, type TestRampart } from '../support/identity.ts';
 import { referenceToken } from '../support/sas-reference.ts';
+import { until } from '../support/wait.ts';
 
 // The Event Hubs-style HTTPS ingest on a running server's device plane:
 // what is accepted is durable and in order; what is refused — by
@@ -313,9 +314,9 @@ describe('HTTPS ingest on the device plane', () => {
     const seen = await createTestDevice(registry, { id: 'seen-1' });
     assert.equal((await registry.get(seen.id)).lastSeenAt, null);
     assert.equal((await publish(rampart.running, { hub: DRONES, deviceId: seen.id, token: token(seen), body: JSON.stringify(droneReading()), contentType: JSON_TYPE })).status, 201);
-    const deadline = Date.now() + 2000;
-    while ((await registry.get(seen.id)).lastSeenAt === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.equal((await registry.get(seen.id)).lastSeenAt, rampart.clock.now().toISOString());
+    // The last-seen time is written after the answer, off the request's path: read until it lands.
+    const lastSeenAt = await until(async () => (await registry.get(seen.id)).lastSeenAt ?? undefined, 2_000);
+    assert.equal(lastSeenAt, rampart.clock.now().toISOString());
   });
 
   test('disabling a device (elsewhere) makes its next request fail within a second', async () => {

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { RampartConfig } from '../../src/config/schema.ts';
 import { ENCRYPTED_COLUMNS } from '../../src/crypto/encrypted-columns.ts';
@@ -18,6 +17,7 @@ import { selfSignedCertificate } from './certs.ts';
 import { sqliteTarget, type OpenedDatabase } from './databases.ts';
 import { masterKey } from './keys.ts';
 import { tempDir } from './tmp.ts';
+import { within } from './wait.ts';
 
 // A running MQTT listener over real parts: a migrated SQLite database, a
 // keyring, a device registry and authenticator, and an embedded event log in
@@ -190,10 +190,7 @@ export function truckReading(): Buffer {
 /** Resolves when the client's connection has closed (or rejects after `withinMs`). */
 export async function closedWithin(client: MqttClient, withinMs: number): Promise<number> {
   const started = Date.now();
-  while (client.connected) {
-    if (Date.now() - started > withinMs) throw new Error(`client still connected after ${withinMs} ms`);
-    await sleep(10);
-  }
+  if (client.connected) await within(new Promise<void>((resolve) => client.once('close', () => resolve())), withinMs, () => `client still connected after ${withinMs} ms`);
   return Date.now() - started;
 }
 

@@ -10,3 +10,16 @@ export async function until<T>(probe: () => Promise<T | undefined>, withinMs = 1
     await sleep(25);
   }
 }
+
+/** Resolves as `promise` does, or rejects with `message` once `withinMs` have passed without it settling. */
+export async function within<T>(promise: Promise<T>, withinMs: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), withinMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

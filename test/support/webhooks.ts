@@ -1,13 +1,14 @@
 import 'reflect-metadata'; // required by @peculiar/x509's dependency injection
 import { webcrypto } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as x509 from '@peculiar/x509';
 import type { ShipmentEventType, ShipmentWebhookEvent } from '../../src/delivery/webhooks/index.ts';
 import type { Clock } from '../../src/kernel/clock.ts';
+import { within } from './wait.ts';
 
 // Webhook receivers on loopback that record every request and answer with
 // scripted statuses, TLS certificates for made-up host names, and synthetic
@@ -43,6 +44,7 @@ export interface ReceiverOptions {
 
 export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
+  const arrivals = new EventEmitter();
   let queue: number[] = [];
   let fallback = 200;
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -51,6 +53,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     req.on('end', () => {
       const sni = (req.socket as Partial<TLSSocket>).servername;
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks), serverName: typeof sni === 'string' ? sni : undefined });
+      arrivals.emit('request');
       const status = queue.shift() ?? fallback;
       if (options.respond !== undefined) options.respond(req, res, status);
       else res.writeHead(status).end();
@@ -68,10 +71,18 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       fallback = otherwise;
     },
     async waitFor(count, withinMs = 10_000) {
-      const started = Date.now();
-      while (requests.length < count) {
-        if (Date.now() - started > withinMs) throw new Error(`receiver got ${requests.length} of ${count} requests within ${withinMs} ms`);
-        await sleep(10);
+      if (requests.length >= count) return;
+      let onRequest = (): void => undefined;
+      const arrived = new Promise<void>((resolve) => {
+        onRequest = () => {
+          if (requests.length >= count) resolve();
+        };
+        arrivals.on('request', onRequest);
+      });
+      try {
+        await within(arrived, withinMs, () => `receiver got ${requests.length} of ${count} requests within ${withinMs} ms`);
+      } finally {
+        arrivals.off('request', onRequest);
       }
     },
     close: () =>

@@ -1,3 +1,4 @@
+import { constantTimeEqual } from '../../crypto/compare.ts';
 import { canonicalJson } from '../../kernel/canonical-json.ts';
 import type { Db } from '../../storage/database.ts';
 import type { ShipmentStatus } from '../shipments/status.ts';
@@ -43,7 +44,8 @@ export async function receiptStatus(db: Db, receiptId: string, presented?: strin
   if (checked.claims.jti !== row.receipt_id) return altered('a genuine receipt, but for another receipt id');
   const stored = await verifyReceipt(row.receipt, jwks);
   if (!stored.ok || !sameClaims(stored.claims, checked.claims)) return altered('its claims differ from the receipt stored for this delivery');
-  if (row.content_hash !== checked.claims.content_hash) return altered('the stored content hash differs from the receipt\'s');
+  // Not a secret (the receipt carries it), and the receipt's signature was checked first; compared in constant time all the same, as every presented value is.
+  if (!constantTimeEqual(row.content_hash, checked.claims.content_hash)) return altered('the stored content hash differs from the receipt\'s');
   let record: unknown;
   try {
     record = storedRecord(row, null);

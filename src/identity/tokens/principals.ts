@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { constantTimeEqual } from '../../crypto/compare.ts';
 import { recordChange, type AuditedChange } from '../../audit/append.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { RampartError } from '../../kernel/errors.ts';
@@ -215,7 +216,7 @@ export class ServicePrincipals {
       : undefined;
     const presented = hashClientSecret(clientSecret.length <= MAX_SECRET ? clientSecret : '');
     const stored = row === undefined ? NO_SECRET_HASH : Buffer.from(row.secret_hash, 'base64url');
-    const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
+    const matches = constantTimeEqual(stored, presented);
     return row !== undefined && matches && clientSecret.length <= MAX_SECRET ? toPrincipal(row) : undefined;
   }
 

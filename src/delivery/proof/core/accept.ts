@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../../../crypto/compare.ts';
 import type { Keyring } from '../../../crypto/keyring.ts';
 import type { Clock } from '../../../kernel/clock.ts';
 import { checkImage, decodeBase64Image, type CheckedImage } from './images.ts';
@@ -60,5 +61,5 @@ export function createProofOfDelivery(options: ProofOfDeliveryOptions): ProofOfD
 export function pinMatches(submitted: string | undefined, expected: string): boolean {
   if (submitted === undefined) return false;
   const digest = (pin: string) => createHash('sha256').update(pin, 'utf8').digest();
-  return timingSafeEqual(digest(submitted), digest(expected));
+  return constantTimeEqual(digest(submitted), digest(expected));
 }
