@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { renderConfigDoc } from '../src/config/docs.ts';
 import { renderPermissionsDoc } from '../src/identity/permissions-doc.ts';
-import { renderErrorsDoc } from '../src/kernel/errors.ts';
+import { renderErrorsDoc } from '../src/kernel/error-catalog.ts';
 
 writeFileSync(new URL('../docs/CONFIG.md', import.meta.url), renderConfigDoc());
 writeFileSync(new URL('../docs/ERRORS.md', import.meta.url), renderErrorsDoc());

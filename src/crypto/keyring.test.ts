@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { ManualClock } from '../kernel/clock.ts';
-import type { ErrorCode } from '../kernel/errors.ts';
+import type { ErrorCode } from '../kernel/error-catalog.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../test/support/databases.ts';
 import { testConfig } from '../../test/support/config.ts';
 import { hasCode } from '../../test/support/errors.ts';

@@ -1,5 +1,6 @@
 import Type from 'typebox';
-import { errorCatalog, isRampartError, type ErrorCode } from '../kernel/errors.ts';
+import { errorCatalog, type ErrorCode } from '../kernel/error-catalog.ts';
+import { isRampartError } from '../kernel/errors.ts';
 
 // The one mapping from any thrown value to an RFC 9457 problem document.
 // Only catalogue titles, public details and validation paths ever reach the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../../test/support/tmp.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { errorCatalog, renderErrorsDoc } from './errors.ts';
+import { errorCatalog, renderErrorsDoc } from './error-catalog.ts';
 import { humanCode, newId, normalizeHumanCode, randomToken } from './ids.ts';
 import { acquireDataDirLock, lockHolder } from './lockfile.ts';
 import { createMemoryLogger, lazyChild } from './logger.ts';

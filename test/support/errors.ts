@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { RampartError, type ErrorCode } from '../../src/kernel/errors.ts';
+import type { ErrorCode } from '../../src/kernel/error-catalog.ts';
+import { RampartError } from '../../src/kernel/errors.ts';
 
 /**
  * For assert.throws/rejects: the error is a RampartError with `code` and its

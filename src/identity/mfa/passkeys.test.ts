@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Value } from 'typebox/value';
-import type { ErrorCode } from '../../kernel/errors.ts';
+import type { ErrorCode } from '../../kernel/error-catalog.ts';
 import type { Db } from '../../storage/database.ts';
 import { SoftwareAuthenticator, type Forgery, type SoftwareAuthenticatorOptions } from '../../../test/support/authenticator.ts';
 import { sqliteTarget, type OpenedDatabase } from '../../../test/support/databases.ts';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../kernel/errors.ts';
+import type { ErrorCode } from '../../kernel/error-catalog.ts';
 import type { Checkpoint, HubDefinition, HubSpec } from '../event-log.ts';
 import type { PackedRequests } from './packing.ts';
 
