@@ -211,6 +211,54 @@ describe('shipment screens in Chromium', { skip }, () => {
     await person.context.close();
   });
 
+  test('a new shipment is checked before it is sent, a refusal is shown with nothing written, and the created one shows its tracking link once', async () => {
+    const person = await dispatcherAt('/console/shipments');
+    const { page } = person;
+    await page.getByRole('link', { name: 'New shipment' }).click();
+    await page.getByRole('heading', { name: 'New shipment', level: 1 }).waitFor();
+    assert.deepEqual(await person.accessibility(), []);
+    const before = await storedShipments();
+    const fill = async (lat: string) => {
+      await page.getByLabel('Reference (optional)').fill('NEW-1');
+      await page.getByLabel('Recipient name').fill('Ada Lovelace');
+      await page.getByLabel('Address').fill('1 Main Street, Berlin');
+      await page.getByLabel('Destination latitude').fill(lat);
+      await page.getByLabel('Destination longitude').fill('13.41');
+      await page.getByLabel('Weight (kg)').fill('2');
+      await page.getByLabel('Window opens').fill('2026-07-01T09:00');
+      await page.getByLabel('Window closes').fill('2026-07-01T12:00');
+      await page.getByRole('button', { name: 'Create shipment' }).click();
+    };
+
+    // Not a latitude: caught in the form, beside its field, and nothing is sent.
+    await fill('north-ish');
+    await page.getByText('a latitude such as 52.52').waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0);
+    assert.equal(await storedShipments(), before);
+
+    // Outside the depot's service area: the server's refusal, in words, and nothing written.
+    await fill('10');
+    const refusal = page.getByRole('alert');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /service area/i);
+    assert.equal(await storedShipments(), before, 'nothing was written');
+    assert.equal(await page.getByLabel('Recipient name').inputValue(), 'Ada Lovelace', 'the form keeps what was typed');
+
+    await fill('52.53');
+    await page.getByRole('heading', { name: /^Shipment .+ created$/ }).waitFor();
+    assert.equal(await storedShipments(), before + 1);
+    const link = (await page.getByTestId('secret-value').innerText()).trim();
+    assert.ok(link.startsWith(`${rampart.url}/`), `the tracking link is shown: ${link}`);
+    assert.equal((await fetch(link)).status, 200, 'and it answers');
+    assert.ok((await db().selectFrom('shipments').select('id').where('reference', '=', 'NEW-1').executeTakeFirst()) !== undefined);
+    assert.equal(await page.getByLabel('Recipient name').inputValue(), '', 'the form is cleared for the next one');
+    assert.deepEqual(await person.accessibility(), []);
+    await page.getByRole('button', { name: 'Done, I have copied it' }).click();
+    assert.equal(await page.getByRole('heading', { name: /^Shipment .+ created$/ }).count(), 0, 'the link is not shown again');
+    person.assertClean(/status of 4\d\d/);
+    await person.context.close();
+  });
+
   test('a recipient name that is markup shows as text, and a delivered shipment shows its proof images and a valid receipt', async () => {
     const created = await admin.browser.post<{ shipment: { id: string; trackingNumber: string } }>('/api/v1/shipments', shipmentBody({}, { ...recipientFor(), name: XSS }));
     assert.equal(created.status, 201, JSON.stringify(created.body));

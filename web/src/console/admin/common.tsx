@@ -1,15 +1,21 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { api, client } from '../../api/client.ts';
+import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
 
 // What the administration screens share: times and counts in words, secrets
 // shown once (held only in the component's memory, never stored, with a copy
-// button), a confirmation dialog for destructive or sensitive actions, cursor
-// pages walked forwards and back, and a select with a real label.
-
+// button), a confirmation dialog for destructive or sensitive actions, the
+// notice line a page's changes are announced in, cursor pages walked forwards
+// and back (web/src/ui/pages.tsx), the depots to choose from, and a select
+// with a real label.
 
 export { count, plural, Time } from '../../ui/format.tsx';
+export { Pager, usePages, type Page } from '../../ui/pages.tsx';
 export { usePermission } from '../session.ts';
+
+export type Depot = Ok<'/api/v1/depots', 'get'>['items'][number];
 
 export function Badge(props: { readonly tone?: 'ok' | 'warn' | 'bad' | ''; readonly children: ComponentChildren }) {
   return <span class={`badge ${props.tone ?? ''}`}>{props.children}</span>;
@@ -32,7 +38,8 @@ export function useAction() {
       setBusy(undefined);
     }
   };
-  return { busy, error, run, clear: () => setError(undefined) };
+  /** `fail` shows a refusal that came from outside `run` (a file that could not be read, say). */
+  return { busy, error, run, clear: () => setError(undefined), fail: (failure: unknown) => setError(failure) };
 }
 
 export function CopyButton(props: { readonly value: string; readonly label: string }) {
@@ -149,76 +156,20 @@ export function ConfirmDialog(props: {
   );
 }
 
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly nextCursor: string | null;
+/** The line a page announces its last change in (empty until there is one). */
+export function NoticeLine(props: { readonly notice: string }) {
+  return <p role="status" class="admin-notice-line">{props.notice === '' ? null : <span class="notice admin-inline-notice">{props.notice}</span>}</p>;
 }
 
-/**
- * Cursor pages of a list under one set of filters (`key`): the cursors walked
- * so far are kept on a stack, so Previous goes back; new filters start again.
- */
-export function usePages<T>(key: string, load: (cursor: string | undefined) => Promise<Page<T>>) {
-  const [walk, setWalk] = useState<{ key: string; cursors: readonly string[] }>({ key, cursors: [] });
-  const cursors = walk.key === key ? walk.cursors : [];
-  const cursor = cursors.at(-1);
-  const [page, setPage] = useState<Page<T> | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [loading, setLoading] = useState(true);
-  const [tick, setTick] = useState(0);
-  const loader = useRef(load);
-  loader.current = load;
-
+/** Depots to choose from (the first 100); undefined while loading, null when they cannot be listed. */
+export function useDepots(): readonly Depot[] | null | undefined {
+  const [depots, setDepots] = useState<readonly Depot[] | null | undefined>(undefined);
   useEffect(() => {
-    let live = true;
-    setLoading(true);
-    setError(undefined);
-    loader
-      .current(cursor)
-      .then((loaded) => {
-        if (live) setPage(loaded);
-      })
-      .catch((failure: unknown) => {
-        if (!live) return;
-        setPage(undefined);
-        setError(failure);
-      })
-      .finally(() => {
-        if (live) setLoading(false);
-      });
-    return () => {
-      live = false;
-    };
-  }, [key, cursor, tick]);
-
-  const next = page?.nextCursor ?? null;
-  return {
-    items: page?.items ?? [],
-    loaded: page !== undefined,
-    loading,
-    error,
-    pageNumber: cursors.length + 1,
-    hasPrevious: cursors.length > 0,
-    hasNext: next !== null,
-    next: () => {
-      if (next !== null) setWalk({ key, cursors: [...cursors, next] });
-    },
-    previous: () => setWalk({ key, cursors: cursors.slice(0, -1) }),
-    reload: () => setTick((t) => t + 1),
-    /** Puts a changed item in place without reloading (the server's answer to the change). */
-    replace: (match: (item: T) => boolean, changed: T) => setPage((p) => (p === undefined ? p : { ...p, items: p.items.map((item) => (match(item) ? changed : item)) })),
-  };
-}
-
-export function Pager(props: { readonly pageNumber: number; readonly hasPrevious: boolean; readonly hasNext: boolean; readonly onPrevious: () => void; readonly onNext: () => void; readonly label: string }) {
-  if (!props.hasPrevious && !props.hasNext) return null;
-  return (
-    <nav class="pager" aria-label={props.label}>
-      <Button kind="secondary" disabled={!props.hasPrevious} onClick={props.onPrevious}>Previous</Button>
-      <span>Page {props.pageNumber}</span>
-      <Button kind="secondary" disabled={!props.hasNext} onClick={props.onNext}>Next</Button>
-    </nav>
-  );
+    api(() => client.GET('/api/v1/depots', { params: { query: { limit: 100 } } }))
+      .then((page) => setDepots(page.items))
+      .catch(() => setDepots(null));
+  }, []);
+  return depots;
 }
 
 export interface Option {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
-import { Badge, ConfirmDialog, count, NumberField, plural, problemsOf, SelectField, Time, useAction, usePermission } from './common.tsx';
+import { Badge, ConfirmDialog, count, NoticeLine, NumberField, plural, problemsOf, SelectField, Time, useAction, usePermission } from './common.tsx';
 
 // The event hubs devices publish telemetry to: their partitions, retention
 // and content rules. Anyone reading telemetry sees the list; administrators
@@ -72,7 +72,7 @@ export default function HubsScreen() {
         {canManage && !adding ? <Button onClick={() => { setAdding(true); setEditing(undefined); }}>Add hub</Button> : null}
       </div>
       <p class="admin-lead">Devices publish telemetry to a hub; each device’s events stay in order in one partition. Old events are deleted after the retention time or once a partition holds more than its size limit.</p>
-      <p role="status" class="admin-notice-line">{notice === '' ? null : <span class="notice admin-inline-notice">{notice}</span>}</p>
+      <NoticeLine notice={notice} />
       {adding ? (
         <NewHub
           onCancel={() => setAdding(false)}

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
-import { Badge, CheckGroup, ConfirmDialog, Pager, plural, problemsOf, ShownOnce, Time, useAction, usePages, type Secret } from './common.tsx';
+import { Badge, CheckGroup, ConfirmDialog, NoticeLine, Pager, plural, problemsOf, ShownOnce, Time, useAction, usePages, type Secret } from './common.tsx';
 
 // Service principals: the integrations that call the API with an OAuth
 // client-credentials token. The list, a new principal with its scopes (its
@@ -77,7 +77,7 @@ export default function ServicePrincipalsScreen() {
         {adding ? null : <Button onClick={() => { setAdding(true); setShown(undefined); }}>Add service principal</Button>}
       </div>
       <p class="admin-lead">Integrations get short-lived access tokens from <code>POST /api/v1/oauth/token</code> (OAuth client credentials) with a client id and secret. They can do only what their scopes name.</p>
-      <p role="status" class="admin-notice-line">{notice === '' ? null : <span class="notice admin-inline-notice">{notice}</span>}</p>
+      <NoticeLine notice={notice} />
       {shown === undefined ? null : <ShownOnce title={shown.title} secrets={shown.secrets} onDone={() => setShown(undefined)} />}
       {adding ? (
         <NewPrincipal

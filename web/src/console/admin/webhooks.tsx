@@ -3,7 +3,7 @@ import { useLocation } from 'preact-iso';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
-import { BackLink, Badge, CheckGroup, ConfirmDialog, Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, usePages, usePermission } from './common.tsx';
+import { BackLink, Badge, CheckGroup, ConfirmDialog, NoticeLine, Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, usePages, usePermission } from './common.tsx';
 
 // Webhook endpoints: the list, a new endpoint with its signing secret shown
 // once, and one endpoint's page: its settings, enable or disable, a new
@@ -244,7 +244,7 @@ function EndpointPage(props: { readonly id: string }) {
     <section aria-labelledby="endpoint-title">
       <BackLink href={WEBHOOKS}>All endpoints</BackLink>
       <h1 id="endpoint-title">{endpoint.name}</h1>
-      <p role="status" class="admin-notice-line">{notice === '' ? null : <span class="notice admin-inline-notice">{notice}</span>}</p>
+      <NoticeLine notice={notice} />
       {secret === undefined ? null : (
         <ShownOnce title={`New signing secret of ${endpoint.name}`} secrets={[{ label: 'Signing secret', value: secret }]} onDone={() => setSecret(undefined)}>
           <SecretNote />

@@ -3,13 +3,15 @@ import { useLocation } from 'preact-iso';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
+import { usePages } from '../../ui/pages.tsx';
 import { DateTimeField, isoToLocalInput, localInputToIso, plural, Time } from './format.tsx';
 
 // The audit trail for an auditor: newest first, filtered by actor, action,
 // target and time. The filters live in the query string (a link shares the
 // view); pages are walked with the server's cursors, kept on a stack so
-// "Newer" goes back. Every stored value is shown as text, details as JSON text.
-// `/console/audit/{seq}` shows one entry in full.
+// "Newer" goes back (usePages in web/src/ui/pages.tsx). Every stored value is
+// shown as text, details as JSON text. `/console/audit/{seq}` shows one entry
+// in full.
 
 export type AuditItem = Ok<'/api/v1/audit/entries', 'get'>['items'][number];
 
@@ -67,38 +69,10 @@ function Trail() {
   const filters = filtersFrom(query);
   const key = trailHref(filters);
   const [draft, setDraft] = useState<Draft>(() => draftOf(filters));
-  // The cursors of the pages walked so far under these filters; the last one is the page shown.
-  const [walk, setWalk] = useState<{ key: string; cursors: readonly string[] }>({ key, cursors: [] });
-  const cursors = walk.key === key ? walk.cursors : [];
-  const cursor = cursors.at(-1);
-  const [page, setPage] = useState<Ok<'/api/v1/audit/entries', 'get'> | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [loading, setLoading] = useState(true);
+  const pages = usePages<AuditItem>(key, (cursor) => api(() => client.GET('/api/v1/audit/entries', { params: { query: { ...filters, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) } } })));
 
   // A link followed or Back pressed: the form shows the filters in force.
   useEffect(() => setDraft(draftOf(filtersFrom(query))), [key]);
-
-  useEffect(() => {
-    let live = true;
-    setLoading(true);
-    setError(undefined);
-    const current = filtersFrom(query);
-    api(() => client.GET('/api/v1/audit/entries', { params: { query: { ...current, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) } } }))
-      .then((loaded) => {
-        if (live) setPage(loaded);
-      })
-      .catch((failure: unknown) => {
-        if (!live) return;
-        setPage(undefined);
-        setError(failure);
-      })
-      .finally(() => {
-        if (live) setLoading(false);
-      });
-    return () => {
-      live = false;
-    };
-  }, [key, cursor]);
 
   const apply = (event: Event) => {
     event.preventDefault();
@@ -106,8 +80,7 @@ function Trail() {
   };
   const set = (name: keyof Draft) => (value: string) => setDraft((d) => ({ ...d, [name]: value }));
   const filtered = Object.keys(filters).length > 0;
-  const items = page?.items ?? [];
-  const pageNumber = cursors.length + 1;
+  const { items, loading, error, pageNumber } = pages;
 
   return (
     <section aria-labelledby="trail-title">
@@ -150,8 +123,8 @@ function Trail() {
         </table>
       )}
       <nav class="pager" aria-label="Pages of the trail">
-        <Button kind="secondary" disabled={cursors.length === 0 || loading} onClick={() => setWalk({ key, cursors: cursors.slice(0, -1) })}>Newer entries</Button>
-        <Button kind="secondary" disabled={page?.nextCursor == null || loading} onClick={() => page?.nextCursor != null && setWalk({ key, cursors: [...cursors, page.nextCursor] })}>Older entries</Button>
+        <Button kind="secondary" disabled={!pages.hasPrevious || loading} onClick={pages.previous}>Newer entries</Button>
+        <Button kind="secondary" disabled={!pages.hasNext || loading} onClick={pages.next}>Older entries</Button>
       </nav>
     </section>
   );

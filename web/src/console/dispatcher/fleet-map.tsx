@@ -5,6 +5,7 @@ import { api, client, describeError } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { areaLayer, depotMarker, fitPoints, MapView, unitIcon, unitMarker, type LatLng, type UnitLook } from '../../map/map.tsx';
 import { ErrorNote } from '../../ui/form.tsx';
+import { readAll } from '../../ui/pages.tsx';
 import { DepotSelect, hrefWith, Select, useDepots } from '../planning/common.tsx';
 
 // The live fleet map: every drone and van the dispatcher may see, where it
@@ -56,16 +57,9 @@ function ago(iso: string | null, now: number): string {
 }
 
 async function loadFleet(filter: { depot: string; kind: string }): Promise<Unit[]> {
-  const units: Unit[] = [];
-  let cursor: string | undefined;
   const kind: Unit['kind'] | undefined = filter.kind === 'drone' ? 'drone' : filter.kind === 'truck' ? 'truck' : undefined;
-  do {
-    const query = { limit: PAGE, ...(filter.depot === '' ? {} : { depot: filter.depot }), ...(kind === undefined ? {} : { kind }), ...(cursor === undefined ? {} : { cursor }) };
-    const page = await api(() => client.GET('/api/v1/devices/status', { params: { query } }));
-    units.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined);
-  return units;
+  const { items } = await readAll((cursor) => api(() => client.GET('/api/v1/devices/status', { params: { query: { limit: PAGE, ...(filter.depot === '' ? {} : { depot: filter.depot }), ...(kind === undefined ? {} : { kind }), ...(cursor === undefined ? {} : { cursor }) } } })));
+  return items;
 }
 
 type Live = 'connecting' | 'live' | 'reconnecting' | 'stopped';

@@ -2,7 +2,7 @@ import { useId, useState } from 'preact/hooks';
 import { api, ApiError, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
-import { BackLink, plural, SelectField } from '../admin/common.tsx';
+import { BackLink, plural, SelectField, useAction } from '../admin/common.tsx';
 import { Check, useDepots, usePermission } from '../planning/common.tsx';
 import { shipmentHref, SHIPMENTS_PATH, trackingUrl } from './shipment-common.tsx';
 
@@ -36,8 +36,8 @@ export function ImportPage() {
   const [file, setFile] = useState<{ name: string; text: string } | undefined>(undefined);
   const [depot, setDepot] = useState('');
   const [skipInvalid, setSkipInvalid] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const action = useAction();
+  const busy = action.busy === 'import';
   const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
 
   if (!canManage) {
@@ -52,7 +52,7 @@ export function ImportPage() {
 
   const choose = async (input: HTMLInputElement) => {
     setOutcome(undefined);
-    setError(undefined);
+    action.clear();
     const chosen = input.files?.[0];
     if (chosen === undefined) {
       setFile(undefined);
@@ -62,35 +62,34 @@ export function ImportPage() {
       setFile({ name: chosen.name, text: await chosen.text() });
     } catch (failure) {
       setFile(undefined);
-      setError(failure);
+      action.fail(failure);
     }
   };
 
-  const send = async (event: Event) => {
+  const send = (event: Event) => {
     event.preventDefault();
     if (file === undefined) return;
-    setBusy(true);
-    setError(undefined);
-    setOutcome(undefined);
-    let refused: RowProblem[] | undefined;
-    try {
-      const report = await api(async () => {
-        const answer = await client.POST('/api/v1/shipments/import', {
-          params: { query: { skipInvalid, ...(depot === '' ? {} : { depot }) } },
-          body: file.text,
-          bodySerializer: (text) => text,
-          headers: { 'content-type': 'text/csv' },
+    void action.run('import', async () => {
+      setOutcome(undefined);
+      let refused: RowProblem[] | undefined;
+      try {
+        const report = await api(async () => {
+          const answer = await client.POST('/api/v1/shipments/import', {
+            params: { query: { skipInvalid, ...(depot === '' ? {} : { depot }) } },
+            body: file.text,
+            bodySerializer: (text) => text,
+            headers: { 'content-type': 'text/csv' },
+          });
+          refused = answer.response.status === 422 ? rowsOf(answer.error) : undefined;
+          return answer;
         });
-        refused = answer.response.status === 422 ? rowsOf(answer.error) : undefined;
-        return answer;
-      });
-      setOutcome({ kind: 'imported', report, file: file.name });
-    } catch (failure) {
-      if (failure instanceof ApiError && failure.status === 422 && refused !== undefined) setOutcome({ kind: 'refused', rows: refused, file: file.name });
-      else setError(failure);
-    } finally {
-      setBusy(false);
-    }
+        setOutcome({ kind: 'imported', report, file: file.name });
+      } catch (failure) {
+        // A file refused row by row is an answer to show, not an error.
+        if (failure instanceof ApiError && failure.status === 422 && refused !== undefined) setOutcome({ kind: 'refused', rows: refused, file: file.name });
+        else throw failure;
+      }
+    });
   };
 
   return (
@@ -101,7 +100,7 @@ export function ImportPage() {
         A CSV file (UTF-8) with a header row naming its columns, in any order: <code>{COLUMNS}</code>. Every row is checked before anything is written; if any row is wrong,
         nothing is imported and each problem is listed here.
       </p>
-      <form class="card shipments-import-form" onSubmit={(event) => void send(event)}>
+      <form class="card shipments-import-form" onSubmit={send}>
         <div class="field">
           <label for={fileId}>CSV file</label>
           <input id={fileId} type="file" name="file" accept=".csv,text/csv" aria-describedby={`${fileId}-hint`} onChange={(event) => void choose(event.currentTarget)} />
@@ -111,7 +110,7 @@ export function ImportPage() {
         <Check label="Skip invalid rows: import the valid ones and list the others" checked={skipInvalid} onChange={setSkipInvalid} />
         <Button type="submit" busy={busy} disabled={file === undefined}>Import</Button>
       </form>
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error} />
       <div role="status" aria-live="polite">
         {busy ? <p>Importing…</p> : null}
         {outcome?.kind === 'refused' ? (

@@ -3,7 +3,7 @@ import { api, client } from '../../api/client.ts';
 import type { paths } from '../../api/schema.gen.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
-import { BackLink, CheckGroup, problemsOf, SelectField, ShownOnce } from '../admin/common.tsx';
+import { BackLink, CheckGroup, problemsOf, SelectField, ShownOnce, useAction } from '../admin/common.tsx';
 import { DateTimeField, localInputToIso } from '../audit/format.tsx';
 import { DepotSelect, useDepots, usePermission } from '../planning/common.tsx';
 import { MODE, MODES, shipmentHref, SHIPMENTS_PATH, trackingUrl, type DeliveryMode } from './shipment-common.tsx';
@@ -93,9 +93,10 @@ export function NewShipmentPage() {
   const canManage = usePermission('shipment.manage');
   const { depots, error: depotError } = useDepots();
   const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [problems, setProblems] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  // What the page found before sending; once the server refuses, its field problems instead.
+  const [checkProblems, setCheckProblems] = useState<Record<string, string>>({});
+  const action = useAction();
+  const problems = action.error === undefined ? checkProblems : problemsOf(action.error);
   const [created, setCreated] = useState<Created | undefined>(undefined);
 
   useEffect(() => {
@@ -114,25 +115,19 @@ export function NewShipmentPage() {
   }
 
   const set = <K extends keyof Draft>(name: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [name]: value }));
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
+    action.clear();
     const checked = bodyOf(draft);
     if ('problems' in checked) {
-      setProblems(checked.problems);
+      setCheckProblems(checked.problems);
       return;
     }
-    setProblems({});
-    setBusy(true);
-    try {
+    setCheckProblems({});
+    void action.run('create', async () => {
       setCreated(await sendCreate(checked.body));
       setDraft((d) => ({ ...EMPTY, depotId: d.depotId }));
-    } catch (failure) {
-      setError(failure);
-      setProblems(problemsOf(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -146,7 +141,7 @@ export function NewShipmentPage() {
           </p>
         </ShownOnce>
       )}
-      <form class="card admin-form" onSubmit={(event) => void submit(event)}>
+      <form class="card admin-form" onSubmit={submit}>
         <div class="admin-form-grid">
           <DepotSelect depots={depots} value={draft.depotId} onChange={set('depotId')} />
           <Field label="Reference (optional)" name="reference" value={draft.reference} onInput={set('reference')} problem={problems['reference']} hint="Your own order number; it must be unique." />
@@ -172,8 +167,8 @@ export function NewShipmentPage() {
         {problems['start'] === undefined && problems['end'] === undefined ? null : <p class="field-problem">{problems['start'] ?? problems['end']}</p>}
         <CheckGroup legend="Proof the recipient gives" options={PROOFS} selected={draft.proof} onChange={(chosen) => set('proof')(PROOFS.map((p) => p.value).filter((p) => chosen.includes(p)))} />
         <ErrorNote error={depotError} />
-        <ErrorNote error={error} />
-        <Button type="submit" busy={busy} disabled={draft.depotId === ''}>Create shipment</Button>
+        <ErrorNote error={action.error} />
+        <Button type="submit" busy={action.busy === 'create'} disabled={draft.depotId === ''}>Create shipment</Button>
       </form>
     </section>
   );

@@ -3,6 +3,7 @@ import { useLocation } from 'preact-iso';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
+import { readAll } from '../../ui/pages.tsx';
 import { dateOr, DepotSelect, hrefWith, plural, RouteStatusBadge, STANDING, StandingBadge, standingOf, Time, todayUtc, useDepots, useDriverNames, usePageVisible, usePermission, type RouteDetail, type StopStanding } from './common.tsx';
 import { ROUTES_PATH } from './route-page.tsx';
 
@@ -41,13 +42,7 @@ interface Board {
 }
 
 async function loadBoard(depot: string, date: string, devicesAllowed: boolean): Promise<Board> {
-  const summaries: Ok<'/api/v1/routes', 'get'>['items'] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api(() => client.GET('/api/v1/routes', { params: { query: { date, limit: 100, ...(depot === '' ? {} : { depot }), ...(cursor === undefined ? {} : { cursor }) } } }));
-    summaries.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor !== undefined && summaries.length < MAX_ROUTES);
+  const { items: summaries, more } = await readAll((cursor) => api(() => client.GET('/api/v1/routes', { params: { query: { date, limit: 100, ...(depot === '' ? {} : { depot }), ...(cursor === undefined ? {} : { cursor }) } } })), MAX_ROUTES);
   const dayStart = `${date}T00:00:00.000Z`;
   const dayEnd = new Date(Date.parse(dayStart) + 86_400_000).toISOString();
   const [routes, failed, devices] = await Promise.all([
@@ -55,7 +50,7 @@ async function loadBoard(depot: string, date: string, devicesAllowed: boolean): 
     api(() => client.GET('/api/v1/shipments', { params: { query: { status: ['failed'], windowFrom: dayStart, windowTo: dayEnd, limit: 100, ...(depot === '' ? {} : { depot }) } } })),
     devicesAllowed ? api(() => client.GET('/api/v1/devices/status', { params: { query: { limit: 500, ...(depot === '' ? {} : { depot }) } } })).then((page) => page.items) : Promise.resolve(undefined),
   ]);
-  return { routes, more: cursor !== undefined, failed: new Map(failed.items.map((s) => [s.id, s])), devices, at: Date.now() };
+  return { routes, more, failed: new Map(failed.items.map((s) => [s.id, s])), devices, at: Date.now() };
 }
 
 export default function BoardScreen() {

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useState } from 'preact/hooks';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
+import { readAll } from '../../ui/pages.tsx';
 import { usePermission } from '../session.ts';
 
 // What the planning screens share: the route and stop shapes, times and
@@ -112,14 +113,8 @@ export function useDepots(): { depots: readonly Depot[] | undefined; error: unkn
     }
     const state = { live: true };
     void (async () => {
-      const all: Depot[] = [];
-      let cursor: string | undefined;
       try {
-        do {
-          const page = await api(() => client.GET('/api/v1/depots', { params: { query: { limit: 100, ...(cursor === undefined ? {} : { cursor }) } } }));
-          all.push(...page.items);
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor !== undefined && all.length < 1000);
+        const { items: all } = await readAll((cursor) => api(() => client.GET('/api/v1/depots', { params: { query: { limit: 100, ...(cursor === undefined ? {} : { cursor }) } } })), 1000);
         if (state.live) setDepots(all);
       } catch (failure) {
         if (state.live) {
@@ -144,13 +139,9 @@ export function useDriverNames(depot: string | undefined): ReadonlyMap<string, s
     const state = { live: true };
     void (async () => {
       const found = new Map<string, string>();
-      let cursor: string | undefined;
       try {
-        do {
-          const page = await api(() => client.GET('/api/v1/drivers', { params: { query: { limit: 100, ...(depot === undefined ? {} : { depot }), ...(cursor === undefined ? {} : { cursor }) } } }));
-          for (const driver of page.items) found.set(driver.accountId, driver.username);
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor !== undefined && found.size < 1000);
+        const { items: drivers } = await readAll((cursor) => api(() => client.GET('/api/v1/drivers', { params: { query: { limit: 100, ...(depot === undefined ? {} : { depot }), ...(cursor === undefined ? {} : { cursor }) } } })), 1000);
+        for (const driver of drivers) found.set(driver.accountId, driver.username);
       } catch {
         // Names are a convenience: the ids still show.
       }

@@ -39,6 +39,9 @@ function RouteList() {
 
   useEffect(() => setDateDraft(date), [date]);
 
+  /** One page of the day's routes: the first, or the one after `cursor`. */
+  const load = (cursor?: string) => api(() => client.GET('/api/v1/routes', { params: { query: { date, limit: PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }), ...(depot === '' ? {} : { depot }) } } }));
+
   // With one depot (or none chosen yet) the first is shown.
   useEffect(() => {
     const first = depots?.[0];
@@ -50,7 +53,7 @@ function RouteList() {
     let live = true;
     setRoutes(undefined);
     setError(undefined);
-    api(() => client.GET('/api/v1/routes', { params: { query: { date, limit: PAGE_SIZE, ...(depot === '' ? {} : { depot }) } } }))
+    load()
       .then((page) => {
         if (!live) return;
         setRoutes(page.items);
@@ -69,7 +72,7 @@ function RouteList() {
   const more = async () => {
     if (cursor === null) return;
     try {
-      const page = await api(() => client.GET('/api/v1/routes', { params: { query: { date, limit: PAGE_SIZE, cursor, ...(depot === '' ? {} : { depot }) } } }));
+      const page = await load(cursor);
       setRoutes((shown) => [...(shown ?? []), ...page.items]);
       setCursor(page.nextCursor);
     } catch (failure) {
