@@ -6,6 +6,7 @@ import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, useDepots, usePages, usePermission } from './common.tsx';
 import { bothKeys, DEVICES, DeviceStatus, isKind, isStatus, KINDS, STATUSES, type Device, type Kind, type Status } from './device-common.tsx';
 import { DevicePage } from './device-page.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Devices for an administrator: the list (search, status and kind in the
 // address so a view can be shared; cursor pages) and a new device with its
@@ -98,17 +99,7 @@ function DeviceList() {
       {pages.items.length === 0 ? null : (
         <table class="data">
           <caption class="admin-sr-only">Devices, by id</caption>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Name</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Depot</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Added</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Id', 'Name', 'Kind', 'Depot', 'Status', 'Last seen', 'Added']} />
           <tbody>
             {pages.items.map((device) => (
               <tr key={device.id}>

@@ -3,6 +3,7 @@ import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { Badge, ConfirmDialog, count, NoticeLine, NumberField, plural, problemsOf, SelectField, Time, useAction, usePermission } from './common.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // The event hubs devices publish telemetry to: their partitions, retention
 // and content rules. Anyone reading telemetry sees the list; administrators
@@ -103,24 +104,7 @@ export default function HubsScreen() {
       ) : (
         <table class="data">
           <caption class="admin-sr-only">Event hubs, by name</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Defined in</th>
-              <th scope="col">Partitions</th>
-              <th scope="col">Retention</th>
-              <th scope="col">Size limit (per partition)</th>
-              <th scope="col">Schema</th>
-              <th scope="col">Invalid events</th>
-              <th scope="col">Non-JSON</th>
-              <th scope="col">Changed</th>
-              {canManage ? (
-                <th scope="col">
-                  <span class="admin-sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Defined in', 'Partitions', 'Retention', 'Size limit (per partition)', 'Schema', 'Invalid events', 'Non-JSON', 'Changed']} actions={canManage} />
           <tbody>
             {sorted.map((hub) => (
               <tr key={hub.name}>

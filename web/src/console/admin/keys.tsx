@@ -3,6 +3,7 @@ import { api, ApiError, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { Badge, ConfirmDialog, count, plural, problemsOf, Time } from './common.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // The keyring: data keys (they encrypt stored personal data and secrets) and
 // signing keys (receipts, audit checkpoints, access tokens), by id, purpose
@@ -228,15 +229,7 @@ function KeyTable(props: { readonly id: string; readonly title: string; readonly
         <p>None yet: the first is created when it is first needed.</p>
       ) : (
         <table class="data" aria-labelledby={props.id}>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Purpose</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">{props.ended}</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Id', 'Purpose', 'State', 'Created', props.ended]} />
           <tbody>
             {props.items.map((key) => (
               <tr key={key.id}>

@@ -3,6 +3,7 @@ import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { Badge, CheckGroup, ConfirmDialog, NoticeLine, Pager, plural, problemsOf, ShownOnce, Time, useAction, usePages, type Secret } from './common.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Service principals: the integrations that call the API with an OAuth
 // client-credentials token. The list, a new principal with its scopes (its
@@ -97,18 +98,7 @@ export default function ServicePrincipalsScreen() {
       {pages.items.length === 0 ? null : (
         <table class="data">
           <caption class="admin-sr-only">Service principals</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Client id</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="admin-sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Client id', 'Scopes', 'Status', 'Created']} actions />
           <tbody>
             {pages.items.map((principal) => (
               <tr key={principal.id}>

@@ -3,6 +3,7 @@ import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
 import { Badge, ConfirmDialog, plural, Time } from './common.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // One account's live sessions, on its page: where and how each signed in,
 // and ending one or all of them (each asks first). The list loads again
@@ -55,18 +56,7 @@ export function UserSessions(props: { readonly id: string; readonly username: st
         <>
           <table class="data">
             <caption class="admin-sr-only">Live sessions</caption>
-            <thead>
-              <tr>
-                <th scope="col">Signed in</th>
-                <th scope="col">Last active</th>
-                <th scope="col">From</th>
-                <th scope="col">Browser</th>
-                <th scope="col">Method</th>
-                <th scope="col">
-                  <span class="admin-sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Signed in', 'Last active', 'From', 'Browser', 'Method']} actions />
             <tbody>
               {items.map((s) => (
                 <tr key={s.id}>

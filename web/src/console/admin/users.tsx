@@ -6,6 +6,7 @@ import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { CheckGroup, Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, useDepots, usePages, usePermission } from './common.tsx';
 import { depotsText, isRole, isStatus, ROLE_HINTS, ROLE_LABELS, ROLE_OPTIONS, STATUS, StatusBadge, USERS, type Issued, type User } from './user-common.tsx';
 import { UserPage } from './user-page.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Accounts for an administrator: the list (search by username, filter by role
 // and status, cursor pages) and a new account with its one-time setup code.
@@ -84,16 +85,7 @@ function UserList() {
       {pages.items.length === 0 ? null : (
         <table class="data">
           <caption class="admin-sr-only">Users, by username</caption>
-          <thead>
-            <tr>
-              <th scope="col">Username</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Depots</th>
-              <th scope="col">Sign-in</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Username', 'Role', 'Status', 'Depots', 'Sign-in', 'Created']} />
           <tbody>
             {pages.items.map((user) => (
               <tr key={user.id}>

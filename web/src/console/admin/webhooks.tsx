@@ -4,6 +4,7 @@ import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { BackLink, Badge, CheckGroup, ConfirmDialog, NoticeLine, Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, usePages, usePermission } from './common.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Webhook endpoints: the list, a new endpoint with its signing secret shown
 // once, and one endpoint's page: its settings, enable or disable, a new
@@ -81,15 +82,7 @@ function EndpointList() {
       {pages.items.length === 0 ? null : (
         <table class="data">
           <caption class="admin-sr-only">Webhook endpoints</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">URL</th>
-              <th scope="col">Events</th>
-              <th scope="col">Status</th>
-              <th scope="col">Added</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'URL', 'Events', 'Status', 'Added']} />
           <tbody>
             {pages.items.map((endpoint) => (
               <tr key={endpoint.id}>
@@ -303,20 +296,7 @@ function EndpointPage(props: { readonly id: string }) {
       {items.length === 0 ? null : (
         <table class="data">
           <caption class="admin-sr-only">Deliveries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Event</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last answer</th>
-              <th scope="col">Created</th>
-              <th scope="col">Next attempt</th>
-              <th scope="col">Payload</th>
-              <th scope="col">
-                <span class="admin-sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Event', 'Status', 'Attempts', 'Last answer', 'Created', 'Next attempt', 'Payload']} actions />
           <tbody>
             {items.map((delivery) => (
               <tr key={delivery.id}>

@@ -5,6 +5,7 @@ import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { usePages } from '../../ui/pages.tsx';
 import { DateTimeField, isoToLocalInput, localInputToIso, plural, Time } from './format.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // The audit trail for an auditor: newest first, filtered by actor, action,
 // target and time. The filters live in the query string (a link shares the
@@ -104,17 +105,7 @@ function Trail() {
       {items.length === 0 ? null : (
         <table class="data audit-table">
           <caption class="audit-sr-only">Audit entries, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Seq</th>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Target</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Seq', 'Time', 'Actor', 'Action', 'Outcome', 'Target', 'Details']} />
           <tbody>
             {items.map((item) => (
               <EntryRow key={item.seq} item={item} />

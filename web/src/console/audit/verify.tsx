@@ -4,6 +4,7 @@ import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
 import { count, plural, Time } from './format.tsx';
 import { entryHref } from './trail.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Verifying the chain, as `rampart audit verify` does: every entry's hash and
 // link, every checkpoint's signature, and that the chain ends at the head.
@@ -154,13 +155,7 @@ function Details(props: { readonly report: Report; readonly checkedAt: string | 
           <h2>Problems</h2>
           {report.problemCount > report.problems.length ? <p>The first {count(report.problems.length)} of {count(report.problemCount)} are listed.</p> : null}
           <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Entry</th>
-                <th scope="col">Kind</th>
-                <th scope="col">What was found</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Entry', 'Kind', 'What was found']} />
             <tbody>
               {report.problems.map((problem, index) => (
                 <tr key={`${problem.seq ?? 'none'}-${problem.kind}-${index}`}>

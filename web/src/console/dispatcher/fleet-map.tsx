@@ -25,6 +25,8 @@ const PAGE = 500;
 export const STALE_MS = 2 * 60_000;
 /** How often staleness is looked at again without news. */
 const RESTALE_MS = 15_000;
+/** How many markers one animation frame creates (a first load of hundreds is spread over frames). */
+const NEW_MARKERS_PER_FRAME = 100;
 /** The side list is redrawn at most this often. */
 const LIST_MS = 1000;
 
@@ -207,8 +209,13 @@ export default function FleetMapScreen() {
         // Staleness moves with time, not news: now and then every marker is looked at.
         if (everyMarker) for (const id of drawn.keys()) ids.add(id);
         everyMarker = false;
-        let added = false;
+        let added = 0;
         for (const id of ids) {
+          // New markers are the costly part: a frame makes at most this many, the rest wait for the next.
+          if (added >= NEW_MARKERS_PER_FRAME) {
+            fleet.changed.add(id);
+            continue;
+          }
           const unit = fleet.units.get(id);
           const existing = drawn.get(id);
           if (unit?.reading == null) {
@@ -224,7 +231,7 @@ export default function FleetMapScreen() {
             const marker = unitMarker(position, look).addTo(map);
             marker.getElement()?.setAttribute('data-unit', unit.id);
             drawn.set(id, { marker, stale: look.stale, heading: unit.reading.heading });
-            added = true;
+            added += 1;
             continue;
           }
           const old = existing.marker.getLatLng();
@@ -236,7 +243,8 @@ export default function FleetMapScreen() {
             existing.heading = unit.reading.heading;
           }
         }
-        if (!takenOver && (added || first)) fitPoints(map, [...[...drawn.values()].map((d) => [d.marker.getLatLng().lat, d.marker.getLatLng().lng] as LatLng), ...depotLayers.map((d) => d.at)]);
+        if (fleet.changed.size > 0) schedule();
+        if (!takenOver && (added > 0 || first)) fitPoints(map, [...[...drawn.values()].map((d) => [d.marker.getLatLng().lat, d.marker.getLatLng().lng] as LatLng), ...depotLayers.map((d) => d.at)]);
         first = false;
       };
       let first = true;

@@ -5,6 +5,7 @@ import { Button, ErrorNote } from '../../ui/form.tsx';
 import { BackLink, plural, SelectField, useAction } from '../admin/common.tsx';
 import { Check, useDepots, usePermission } from '../planning/common.tsx';
 import { shipmentHref, SHIPMENTS_PATH, trackingUrl } from './shipment-common.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Shipments from a CSV file: the file is read as text in the browser and sent
 // as text/csv. The server checks every row before writing any; when one is
@@ -134,13 +135,7 @@ function Problems(props: { readonly rows: readonly RowProblem[]; readonly captio
   return (
     <table class="data shipments-problems">
       <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Row</th>
-          <th scope="col">Column</th>
-          <th scope="col">Problem</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Row', 'Column', 'Problem']} />
       <tbody>
         {props.rows.map((r, index) => (
           <tr key={`${r.row}-${r.column}-${index}`}>
@@ -167,13 +162,7 @@ function Created(props: { readonly report: Report }) {
           </p>
           <table class="data shipments-created">
             <caption class="shipments-sr">Shipments created by the import</caption>
-            <thead>
-              <tr>
-                <th scope="col">Row</th>
-                <th scope="col">Shipment</th>
-                <th scope="col">Tracking link</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Row', 'Shipment', 'Tracking link']} />
             <tbody>
               {created.map((c) => (
                 <tr key={c.id}>

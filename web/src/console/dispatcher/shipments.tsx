@@ -9,6 +9,7 @@ import { apiQuery, filtersFrom, IMPORT_PATH, listHref, MODE, MODES, NEW_PATH, NO
 import { ImportPage } from './shipment-import.tsx';
 import { NewShipmentPage } from './shipment-new.tsx';
 import { ShipmentPage } from './shipment-page.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // The dispatcher's shipments: a search (tracking number or reference) and
 // filters by status, depot, mode and window days, all in the query string so
@@ -92,17 +93,7 @@ function ShipmentList() {
       {items.length === 0 ? null : (
         <table class="data shipments-table" aria-busy={loading ? true : undefined}>
           <caption class="shipments-sr">Shipments, page {pageNumber}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Tracking number</th>
-              <th scope="col">Reference</th>
-              <th scope="col">Depot</th>
-              <th scope="col">Mode</th>
-              <th scope="col">Status</th>
-              <th scope="col">Window</th>
-              <th scope="col">Driver</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Tracking number', 'Reference', 'Depot', 'Mode', 'Status', 'Window', 'Driver']} />
           <tbody>
             {items.map((s) => (
               <tr key={s.id}>

@@ -6,6 +6,7 @@ import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { readAll } from '../../ui/pages.tsx';
 import { dateOr, DepotSelect, hrefWith, plural, RouteStatusBadge, STANDING, StandingBadge, standingOf, Time, todayUtc, useDepots, useDriverNames, usePageVisible, usePermission, type RouteDetail, type StopStanding } from './common.tsx';
 import { ROUTES_PATH } from './route-page.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Today's board: every route of the day by depot, each stop marked on time,
 // late, not visited or failed against its window, refreshed every few seconds
@@ -152,16 +153,7 @@ function RouteCard(props: { readonly route: RouteDetail; readonly driver: string
       {route.stops.length === 0 ? null : (
         <table class="data planning-board-stops">
           <caption class="planning-sr">Stops of {driver}'s route</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Tracking</th>
-              <th scope="col">Window</th>
-              <th scope="col">Planned</th>
-              <th scope="col">Arrived</th>
-              <th scope="col">Standing</th>
-            </tr>
-          </thead>
+          <TableHead columns={['#', 'Tracking', 'Window', 'Planned', 'Arrived', 'Standing']} />
           <tbody>
             {route.stops.map((stop, i) => (
               <tr key={stop.id} data-stop={stop.id}>

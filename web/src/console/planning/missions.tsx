@@ -7,6 +7,7 @@ import { depotMarker, fitPoints, MapView, polygonLatLngs, routeLine, textElement
 import { Button, ErrorNote } from '../../ui/form.tsx';
 import { DepotSelect, formatDistance, formatDuration, hrefWith, plural, Select, Time, useDepots, usePermission, type Depot } from './common.tsx';
 import { useLeafletMap } from './route-map.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Drone missions: a drone delivery waiting for dispatch and one of the
 // depot's drones give a mission planned by the server (depot → drop point →
@@ -374,15 +375,7 @@ function MissionPage(props: { readonly id: string }) {
       <h2>Waypoints</h2>
       <table class="data planning-waypoints">
         <caption class="planning-sr">Waypoints in flying order</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Action</th>
-            <th scope="col">Latitude</th>
-            <th scope="col">Longitude</th>
-            <th scope="col">Altitude</th>
-          </tr>
-        </thead>
+        <TableHead columns={['#', 'Action', 'Latitude', 'Longitude', 'Altitude']} />
         <tbody>
           {doc.waypoints.map((w) => (
             <tr key={w.sequence}>

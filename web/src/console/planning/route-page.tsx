@@ -4,6 +4,7 @@ import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
 import { Check, FallbackNote, formatDistance, formatDuration, hrefWith, plural, RouteStatusBadge, Select, STOP_STATUS, Time, useDriverNames, usePermission, type RouteDetail, type RouteSummary, type Stop } from './common.tsx';
 import { RouteMap } from './route-map.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // One route: the map beside its stops in visiting order. A dispatcher puts
 // the pending stops in a new order by dragging them or with the Move up /
@@ -319,14 +320,7 @@ export function RoutePage(props: { readonly id: string }) {
         ) : (
           <table class="data">
             <caption class="planning-sr">Changes to the route, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">When</th>
-                <th scope="col">Change</th>
-                <th scope="col">By</th>
-              </tr>
-            </thead>
+            <TableHead columns={['#', 'When', 'Change', 'By']} />
             <tbody>
               {history.map((entry) => (
                 <tr key={entry.seq}>

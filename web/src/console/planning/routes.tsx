@@ -4,6 +4,7 @@ import { api, client } from '../../api/client.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { Check, dateOr, DepotSelect, FallbackNote, formatDistance, formatDuration, hrefWith, plural, RouteStatusBadge, Time, useDepots, useDriverNames, usePermission, type RouteSummary } from './common.tsx';
 import { RoutePage, ROUTES_PATH } from './route-page.tsx';
+import { TableHead } from '../../ui/table.tsx';
 
 // Route planning: a depot and a date (both in the query string, so a link
 // shares the view) give that day's routes; "Plan the day" asks the server to
@@ -137,18 +138,7 @@ function RouteList() {
       {routes === undefined || routes.length === 0 ? null : (
         <table class="data planning-routes">
           <caption class="planning-sr">Routes of the day</caption>
-          <thead>
-            <tr>
-              <th scope="col">Driver</th>
-              <th scope="col">Vehicle</th>
-              <th scope="col">Status</th>
-              <th scope="col">Departs</th>
-              <th scope="col">Returns</th>
-              <th scope="col">Distance</th>
-              <th scope="col">Time</th>
-              <th scope="col">Distances</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Driver', 'Vehicle', 'Status', 'Departs', 'Returns', 'Distance', 'Time', 'Distances']} />
           <tbody>
             {routes.map((r) => (
               <tr key={r.id}>
