@@ -1,23 +1,14 @@
-import type { ComponentType } from 'preact';
 import { lazy } from 'preact-iso';
-import type { Permission } from '../api/types.ts';
 import { ADMIN_SCREENS } from './admin/index.ts';
 import { AUDIT_SCREENS } from './audit/index.ts';
 import { DISPATCHER_SCREENS } from './dispatcher/index.ts';
 import { PLANNING_SCREENS } from './planning/index.ts';
+import type { Screen } from './screen.ts';
 
 // Every screen of the console: where it lives, what it is called in the
 // navigation, and the permission it needs. The permission is the server's
 // own (the session lists what the role grants), so the navigation leaves out
 // exactly what the API would refuse; the API still checks every call.
-
-export interface Screen {
-  readonly path: string;
-  readonly label: string;
-  readonly group: 'Operations' | 'Administration' | 'Audit' | 'Account';
-  readonly permission: Permission;
-  readonly component: ComponentType;
-}
 
 export const SCREENS: readonly Screen[] = [
   ...DISPATCHER_SCREENS,

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, client, setCsrfToken } from '../api/client.ts';
-import type { Screen } from './screens.ts';
+import type { Screen } from './screen.ts';
 import { useSession } from './session.ts';
 
 // The frame around every screen: a skip link, the navigation this role may

@@ -1,5 +1,5 @@
 import { lazy } from 'preact-iso';
-import type { Screen } from '../screens.ts';
+import type { Screen } from '../screen.ts';
 
 // The administration screens, in navigation order. One account's page lives
 // under the users list (/console/users/{id}), one device's under the devices

@@ -1,5 +1,5 @@
 import { lazy } from 'preact-iso';
-import type { Screen } from '../screens.ts';
+import type { Screen } from '../screen.ts';
 
 // The audit screens, in navigation order. The trail's own entries live under
 // its path (/console/audit/{seq}); the other screens have paths of their own

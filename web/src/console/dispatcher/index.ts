@@ -1,5 +1,5 @@
 import { lazy } from 'preact-iso';
-import type { Screen } from '../screens.ts';
+import type { Screen } from '../screen.ts';
 
 // The dispatcher screens, in navigation order. A shipment's page lives under
 // the list (/console/shipments/{id}); the import under /console/shipments/import.

@@ -1,5 +1,5 @@
 import { lazy } from 'preact-iso';
-import type { Screen } from '../screens.ts';
+import type { Screen } from '../screen.ts';
 
 // The planning screens, in navigation order. A route's page lives under its
 // list (/console/routes/{id}), a mission's under the missions screen
