@@ -19,35 +19,33 @@ export function usePages<T>(key: string, load: (cursor: string | undefined) => P
   const [walk, setWalk] = useState<{ key: string; cursors: readonly string[] }>({ key, cursors: [] });
   const cursors = walk.key === key ? walk.cursors : [];
   const cursor = cursors.at(-1);
-  const [page, setPage] = useState<Page<T> | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
+  // What was last loaded, and for which filters, cursor and reload: while the
+  // page asked for is not that one, the list is loading — from the very render
+  // that asked, so a summary never names the new page over the old rows.
+  const wanted = JSON.stringify([key, cursor ?? null, tick]);
+  const [result, setResult] = useState<{ readonly for: string; readonly page?: Page<T>; readonly error?: unknown } | undefined>(undefined);
   const loader = useRef(load);
   loader.current = load;
 
   useEffect(() => {
     let live = true;
-    setLoading(true);
-    setError(undefined);
     loader
       .current(cursor)
       .then((loaded) => {
-        if (live) setPage(loaded);
+        if (live) setResult({ for: wanted, page: loaded });
       })
       .catch((failure: unknown) => {
-        if (!live) return;
-        setPage(undefined);
-        setError(failure);
-      })
-      .finally(() => {
-        if (live) setLoading(false);
+        if (live) setResult({ for: wanted, error: failure });
       });
     return () => {
       live = false;
     };
-  }, [key, cursor, tick]);
+  }, [wanted]);
 
+  const loading = result?.for !== wanted;
+  const page = result?.page;
+  const error = loading ? undefined : result.error;
   const next = page?.nextCursor ?? null;
   return {
     items: page?.items ?? [],
@@ -63,7 +61,7 @@ export function usePages<T>(key: string, load: (cursor: string | undefined) => P
     previous: () => setWalk({ key, cursors: cursors.slice(0, -1) }),
     reload: () => setTick((t) => t + 1),
     /** Puts a changed item in place without reloading (the server's answer to the change). */
-    replace: (match: (item: T) => boolean, changed: T) => setPage((p) => (p === undefined ? p : { ...p, items: p.items.map((item) => (match(item) ? changed : item)) })),
+    replace: (match: (item: T) => boolean, changed: T) => setResult((r) => (r?.page === undefined ? r : { ...r, page: { ...r.page, items: r.page.items.map((item) => (match(item) ? changed : item)) } })),
   };
 }
 
