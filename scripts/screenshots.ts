@@ -6,13 +6,12 @@
 // navigation offers them. Needs the console built (`npm run build:web`).
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { seedDemo } from '../src/delivery/demo/seed.ts';
 import { RURAL_DEPOT } from '../src/delivery/demo/world.ts';
-import { createRoutes } from '../src/delivery/routes/index.ts';
 import { prepareSimulatedFleet } from '../src/simulate/fleet.ts';
 import { runSimulation } from '../src/simulate/run.ts';
 import { launchChromium, type Person } from '../test/support/chromium.ts';
-import { completeSetup, createSignedInUser, signInAdmin, startTestRampart, type SignedIn } from '../test/support/identity.ts';
+import { seedDemoWorld } from '../test/support/delivery.ts';
+import { createSignedInUser, signInAdmin, startTestRampart, type SignedIn } from '../test/support/identity.ts';
 
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -25,17 +24,7 @@ const chromium = await launchChromium();
 try {
   const { running } = rampart;
   const admin = await signInAdmin(rampart);
-  const users = { db: running.database.db, clock: rampart.clock, sessions: running.identity.sessions, setupCodeTtlHours: rampart.config.bootstrap.setupCodeTtlHours };
-  const seeded = await seedDemo({
-    delivery: running.delivery,
-    devices: running.deviceRegistry,
-    users,
-    routes: createRoutes({ delivery: running.delivery, planning: rampart.config.planning }).routes,
-    change: { actor: { type: 'cli', id: 'screenshots', authMethod: 'local_shell' } },
-  });
-  const dispatcherCode = seeded.setupCodes.find((code) => code.role === 'dispatcher');
-  if (dispatcherCode === undefined) throw new Error('the demo seed made no dispatcher');
-  const dispatcher = await completeSetup(rampart, dispatcherCode.username, dispatcherCode.setupCode);
+  const { dispatcher } = await seedDemoWorld(rampart, 'screenshots');
   const auditor = await createSignedInUser(rampart, admin, 'audrey', 'auditor');
 
   const devices = await prepareSimulatedFleet({ database: running.database, keyring: running.keyring, config: rampart.config, actor: { type: 'cli', id: 'screenshots', authMethod: 'local_shell' }, drones: 4, trucks: 6, tokenSeconds: 3600 });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { seedDemo } from '../../src/delivery/demo/seed.ts';
-import { createRoutes } from '../../src/delivery/routes/index.ts';
 import { chromiumSkipReason, launchChromium, type TestBrowser } from '../support/chromium.ts';
-import { completeSetup, createSignedInUser, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
+import { seedDemoWorld } from '../support/delivery.ts';
+import { createSignedInUser, signInAdmin, startTestRampart, type SignedIn, type TestRampart } from '../support/identity.ts';
 
 // Every screen the navigation offers the administrator, the dispatcher and an
 // auditor, over the demo world: axe-core finds no serious or critical
@@ -67,19 +66,9 @@ describe('every console screen by keyboard and with axe-core', { skip }, () => {
 
   before(async () => {
     [rampart, chromium] = await Promise.all([startTestRampart(), launchChromium()]);
-    const { running } = rampart;
     const admin = await signInAdmin(rampart);
-    const users = { db: running.database.db, clock: rampart.clock, sessions: running.identity.sessions, setupCodeTtlHours: rampart.config.bootstrap.setupCodeTtlHours };
-    const seeded = await seedDemo({
-      delivery: running.delivery,
-      devices: running.deviceRegistry,
-      users,
-      routes: createRoutes({ delivery: running.delivery, planning: rampart.config.planning }).routes,
-      change: { actor: { type: 'cli', id: 'keyboard-test', authMethod: 'local_shell' } },
-    });
-    const code = seeded.setupCodes.find((c) => c.role === 'dispatcher');
-    assert.ok(code !== undefined, 'the demo has a dispatcher');
-    people.push(['dispatcher', await completeSetup(rampart, code.username, code.setupCode)], ['administrator', admin], ['auditor', await createSignedInUser(rampart, admin, 'kaudit', 'auditor')]);
+    const { dispatcher } = await seedDemoWorld(rampart, 'keyboard-test');
+    people.push(['dispatcher', dispatcher], ['administrator', admin], ['auditor', await createSignedInUser(rampart, admin, 'kaudit', 'auditor')]);
   });
   after(async () => {
     await chromium.close();

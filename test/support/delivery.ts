@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { seedDemo } from '../../src/delivery/demo/seed.ts';
+import { createRoutes } from '../../src/delivery/routes/index.ts';
 import type { NewShipment } from '../../src/delivery/shipments/shipments.input.ts';
 import type { Db } from '../../src/storage/database.ts';
-import type { Browser } from './identity.ts';
+import { completeSetup, type Browser, type SignedIn, type TestRampart } from './identity.ts';
 
 // Depots, shipments and CSV files for delivery tests. Every recipient gets
 // distinctive strings, so a test can look for them anywhere they must not be.
@@ -105,4 +107,19 @@ export async function rawRequest(browser: Browser, method: string, path: string,
   if (body !== undefined) headers['content-type'] = contentType;
   const response = await fetch(`${browser.base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+/** The demo world (`rampart demo seed`) in a test server, and its dispatcher signed in with the setup code the seed printed. */
+export async function seedDemoWorld(rampart: TestRampart, by: string): Promise<{ dispatcher: SignedIn }> {
+  const { running } = rampart;
+  const seeded = await seedDemo({
+    delivery: running.delivery,
+    devices: running.deviceRegistry,
+    users: { db: running.database.db, clock: rampart.clock, sessions: running.identity.sessions, setupCodeTtlHours: rampart.config.bootstrap.setupCodeTtlHours },
+    routes: createRoutes({ delivery: running.delivery, planning: rampart.config.planning }).routes,
+    change: { actor: { type: 'cli', id: by, authMethod: 'local_shell' } },
+  });
+  const code = seeded.setupCodes.find((c) => c.role === 'dispatcher');
+  if (code === undefined) throw new Error('the demo seed made no dispatcher');
+  return { dispatcher: await completeSetup(rampart, code.username, code.setupCode) };
 }

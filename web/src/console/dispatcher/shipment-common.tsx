@@ -1,4 +1,5 @@
 import type { Ok } from '../../api/types.ts';
+import { BackLink } from '../admin/common.tsx';
 
 // What the shipment screens share: the shapes, where each screen lives, the
 // list's filters as the query string carries them (status repeats, as in the
@@ -148,4 +149,15 @@ export function Window(props: { readonly window: { readonly start: string; reado
 /** A tracking link as the person hands it on: the app plane's address and the path the API returned. */
 export function trackingUrl(trackingPath: string): string {
   return new URL(trackingPath, window.location.origin).toString();
+}
+
+/** What a shipment form shows a role that does not create shipments (the server would refuse it). */
+export function NoShipmentCreation(props: { readonly titleId: string; readonly title: string }) {
+  return (
+    <section aria-labelledby={props.titleId}>
+      <BackLink href={SHIPMENTS_PATH}>Shipments</BackLink>
+      <h1 id={props.titleId}>{props.title}</h1>
+      <p>Your role does not create shipments.</p>
+    </section>
+  );
 }

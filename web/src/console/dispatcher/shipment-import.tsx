@@ -4,7 +4,7 @@ import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote } from '../../ui/form.tsx';
 import { BackLink, plural, SelectField, useAction } from '../admin/common.tsx';
 import { Check, useDepots, usePermission } from '../planning/common.tsx';
-import { shipmentHref, SHIPMENTS_PATH, trackingUrl } from './shipment-common.tsx';
+import { NoShipmentCreation, shipmentHref, SHIPMENTS_PATH, trackingUrl } from './shipment-common.tsx';
 import { TableHead } from '../../ui/table.tsx';
 
 // Shipments from a CSV file: the file is read as text in the browser and sent
@@ -41,15 +41,7 @@ export function ImportPage() {
   const busy = action.busy === 'import';
   const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
 
-  if (!canManage) {
-    return (
-      <section aria-labelledby="import-title">
-        <BackLink href={SHIPMENTS_PATH}>Shipments</BackLink>
-        <h1 id="import-title">Import shipments</h1>
-        <p>Your role does not create shipments.</p>
-      </section>
-    );
-  }
+  if (!canManage) return <NoShipmentCreation titleId="import-title" title="Import shipments" />;
 
   const choose = async (input: HTMLInputElement) => {
     setOutcome(undefined);

@@ -6,7 +6,7 @@ import { Button, ErrorNote, Field } from '../../ui/form.tsx';
 import { BackLink, CheckGroup, problemsOf, SelectField, ShownOnce, useAction } from '../admin/common.tsx';
 import { DateTimeField, localInputToIso } from '../audit/format.tsx';
 import { DepotSelect, useDepots, usePermission } from '../planning/common.tsx';
-import { MODE, MODES, shipmentHref, SHIPMENTS_PATH, trackingUrl, type DeliveryMode } from './shipment-common.tsx';
+import { MODE, MODES, NoShipmentCreation, shipmentHref, SHIPMENTS_PATH, trackingUrl, type DeliveryMode } from './shipment-common.tsx';
 
 // A new shipment, typed in: depot, recipient, destination, parcel, mode,
 // window and the proof the recipient must give. The server checks it all
@@ -104,15 +104,7 @@ export function NewShipmentPage() {
     if (first !== undefined) setDraft((d) => (d.depotId === '' ? { ...d, depotId: first.id } : d));
   }, [depots]);
 
-  if (!canManage) {
-    return (
-      <section aria-labelledby="new-title">
-        <BackLink href={SHIPMENTS_PATH}>Shipments</BackLink>
-        <h1 id="new-title">New shipment</h1>
-        <p>Your role does not create shipments.</p>
-      </section>
-    );
-  }
+  if (!canManage) return <NoShipmentCreation titleId="new-title" title="New shipment" />;
 
   const set = <K extends keyof Draft>(name: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [name]: value }));
   const submit = (event: Event) => {
