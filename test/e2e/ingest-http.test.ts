@@ -8,7 +8,7 @@ import { partitionFor } from '../../src/stream/event-log.ts';
 import { createTestDevice, droneReading, eventCounts, hubEvents, outsideRegistry, publish, publisherToken, truckReading, type TestDevice } from '../support/devices.ts';
 import { startTestRampart, type TestRampart } from '../support/identity.ts';
 import { referenceToken } from '../support/sas-reference.ts';
-import { until } from '../support/wait.ts';
+import { until, within } from '../support/wait.ts';
 
 // The Event Hubs-style HTTPS ingest on a running server's device plane:
 // what is accepted is durable and in order; what is refused — by
@@ -324,16 +324,24 @@ describe('HTTPS ingest on the device plane', () => {
     const auth = token(doomed);
     const send = () => publish(rampart.running, { hub: DRONES, deviceId: doomed.id, token: auth, body: JSON.stringify(droneReading()), contentType: JSON_TYPE });
     assert.equal((await send()).status, 201);
-    await registry.setStatus(doomed.id, 'disabled', { actor: { type: 'cli', id: 'test' } });
-    const disabledAt = Date.now();
-    let status = 201;
-    while (status === 201 && Date.now() - disabledAt < 1500) {
-      status = (await send()).status;
-      if (status === 201) await new Promise((r) => setTimeout(r, 50));
+    // The server's authenticator reports the revocation when its change watch sees the disable; the next request is refused.
+    let stop = (): void => undefined;
+    const revoked = new Promise<void>((resolve) => {
+      stop = rampart.running.devices.onRevoked((id) => {
+        if (id === doomed.id) resolve();
+      });
+    });
+    try {
+      await registry.setStatus(doomed.id, 'disabled', { actor: { type: 'cli', id: 'test' } });
+      const disabledAt = Date.now();
+      await within(revoked, 1500, () => 'the disable was not noticed within 1.5 s');
+      const status = (await send()).status;
+      const elapsed = Date.now() - disabledAt;
+      assert.equal(status, 401);
+      assert.ok(elapsed <= 1000, `refused after ${elapsed} ms`);
+    } finally {
+      stop();
     }
-    const elapsed = Date.now() - disabledAt;
-    assert.equal(status, 401);
-    assert.ok(elapsed <= 1000, `refused after ${elapsed} ms`);
   });
 
   test('every refusal is counted, logged without the token and recorded on the security-events hub', async () => {

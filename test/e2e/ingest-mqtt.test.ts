@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,11 +17,27 @@ const VERSIONS = [4, 5] as const;
 const events = (id: string) => `devices/${id}/messages/events/`;
 const devicebound = (id: string) => `devices/${id}/messages/devicebound/`;
 
+/** Fires whenever something a condition reads may have changed: an event appended to the log, bytes arriving on a raw session. */
+const progress = new EventEmitter();
+progress.setMaxListeners(0);
+
+/** Resolves once `condition` holds, looking again at each change it could depend on; fails after `withinMs`. */
 async function until(condition: () => Promise<boolean> | boolean, withinMs = 3_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
-    await sleep(10);
+  const deadline = AbortSignal.timeout(withinMs);
+  for (;;) {
+    // Listen before looking, so a change between the look and the wait is not missed.
+    const looked = new AbortController();
+    const next = once(progress, 'change', { signal: AbortSignal.any([looked.signal, deadline]) });
+    next.catch(() => undefined);
+    if (await condition()) {
+      looked.abort();
+      return;
+    }
+    try {
+      await next;
+    } catch {
+      throw new Error(`condition not met within ${withinMs} ms`);
+    }
   }
 }
 
@@ -36,6 +53,7 @@ describe('MQTT ingest', () => {
       const positions = await log.append(hub, input);
       if (appendDelayMs > 0) await sleep(appendDelayMs);
       for (const event of input) journal.push(`durable ${event.messageId ?? '-'}`);
+      progress.emit('change');
       return positions;
     },
     read: (...args) => log.read(...args),
@@ -297,6 +315,7 @@ describe('MQTT ingest', () => {
     void gone.then(() => (session.closed = true));
     for (let i = 0; i < 30 && !session.closed; i++) {
       await Promise.race([client.publishAsync(events(device.id), droneReading(), { qos: i % 2 === 0 ? 1 : 0 }), gone]);
+      // Not a wait for something to happen: the device's pace. Time passing while it publishes is what the keep-alive is about.
       await sleep(100);
     }
     assert.equal(session.closed, false, 'the session outlived 3 s of publishing with a 1 s keep-alive');
@@ -331,7 +350,10 @@ describe('MQTT ingest', () => {
   async function rawSession(device: TestDevice, protocolVersion: 4 | 5 = 4, keepalive = 30) {
     const socket = connectTcp(Number(new URL(f.listener.url).port), '127.0.0.1');
     const received: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      progress.emit('change');
+    });
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId: device.id, clean: true, keepalive, username: `${HUB_HOST}/${device.id}/?api-version=2021-04-12`, password: Buffer.from(f.token(device)) }, { protocolVersion });
