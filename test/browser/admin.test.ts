@@ -217,6 +217,20 @@ describe('administration screens in Chromium', { skip }, () => {
     person.assertClean();
   });
 
+  test('a device, user or webhook endpoint that does not exist: the page names what was asked for, says why, and leads back', async () => {
+    const { page } = person;
+    for (const [path, title, back] of [['/console/devices/no-such-device', 'Device', 'All devices'], ['/console/users/acct_nosuchaccount', 'User', 'All users'], [`/console/webhooks/whk_${'A'.repeat(22)}`, 'Webhook endpoint', 'All endpoints']] as const) {
+      await page.goto(`${rampart.url}${path}`);
+      await page.getByRole('heading', { name: title, level: 1, exact: true }).waitFor();
+      assert.match(await page.getByRole('alert').innerText(), /not found/i, path);
+      assert.equal(await page.getByRole('link', { name: back }).count(), 1, path);
+      assert.deepEqual(await person.accessibility(), []);
+    }
+    await page.getByRole('link', { name: 'All endpoints' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    person.assertClean(/status of 404/);
+  });
+
   test('a driver sees no administration screens, gets the not-available page, and the API refuses them', async () => {
     const driverPerson = await chromium.person();
     const { page } = driverPerson;

@@ -255,3 +255,44 @@ export function BackLink(props: { readonly href: string; readonly children: Comp
     </p>
   );
 }
+
+/**
+ * The object an object's page shows, loaded again when `id` changes: the
+ * object (undefined while loading), a setter for the server's answers to
+ * changes, and the load's failure.
+ */
+export function useLoaded<T>(id: string, load: (id: string) => Promise<T>): [T | undefined, (value: T) => void, unknown] {
+  const [value, setValue] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const loader = useRef(load);
+  loader.current = load;
+  useEffect(() => {
+    let live = true;
+    setValue(undefined);
+    setError(undefined);
+    loader
+      .current(id)
+      .then((loaded) => {
+        if (live) setValue(loaded);
+      })
+      .catch((failure: unknown) => {
+        if (live) setError(failure);
+      });
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  return [value, setValue, error];
+}
+
+/** An object's page when the object could not be loaded: the way back, the page's title and why. */
+export function LoadFailed(props: { readonly back: string; readonly backLabel: string; readonly title: string; readonly error: unknown }) {
+  const id = useId();
+  return (
+    <section aria-labelledby={id}>
+      <BackLink href={props.back}>{props.backLabel}</BackLink>
+      <h1 id={id}>{props.title}</h1>
+      <ErrorNote error={props.error} />
+    </section>
+  );
+}

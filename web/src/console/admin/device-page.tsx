@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, client } from '../../api/client.ts';
-import { Button, ErrorNote } from '../../ui/form.tsx';
-import { BackLink, ConfirmDialog, NoticeLine, plural, ShownOnce, Time, usePermission } from './common.tsx';
-import { DEVICES, DeviceStatus, KINDS, type Device, type Shown } from './device-common.tsx';
+import { Button } from '../../ui/form.tsx';
+import { BackLink, ConfirmDialog, LoadFailed, NoticeLine, plural, ShownOnce, Time, useLoaded, usePermission } from './common.tsx';
+import { DEVICES, DeviceStatus, KINDS, type Shown } from './device-common.tsx';
 import { DeviceCertificates } from './device-certificates.tsx';
 import { DeviceKeys } from './device-keys.tsx';
 import { DeviceToken } from './device-token.tsx';
@@ -17,30 +17,13 @@ type Pending = 'disable' | 'enable';
 export function DevicePage(props: { readonly id: string }) {
   const canManage = usePermission('device.manage');
   const canReveal = usePermission('device.key.reveal');
-  const [device, setDevice] = useState<Device | undefined>(undefined);
-  const [loadError, setLoadError] = useState<unknown>(undefined);
+  const [device, setDevice, loadError] = useLoaded(props.id, (id) => api(() => client.GET('/api/v1/devices/{id}', { params: { path: { id } } })));
   const [pending, setPending] = useState<Pending | undefined>(undefined);
   const [shown, setShown] = useState<Shown | undefined>(undefined);
   const [notice, setNotice] = useState('');
   const path = { params: { path: { id: props.id } } };
 
-  useEffect(() => {
-    setDevice(undefined);
-    setLoadError(undefined);
-    api(() => client.GET('/api/v1/devices/{id}', { params: { path: { id: props.id } } }))
-      .then(setDevice)
-      .catch(setLoadError);
-  }, [props.id]);
-
-  if (loadError !== undefined) {
-    return (
-      <section aria-labelledby="device-title">
-        <BackLink href={DEVICES}>All devices</BackLink>
-        <h1 id="device-title">Device</h1>
-        <ErrorNote error={loadError} />
-      </section>
-    );
-  }
+  if (loadError !== undefined) return <LoadFailed back={DEVICES} backLabel="All devices" title="Device" error={loadError} />;
   if (device === undefined) return <p class="loading" role="status">Loading the device…</p>;
 
   const close = () => setPending(undefined);

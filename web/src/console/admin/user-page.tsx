@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, client } from '../../api/client.ts';
 import type { Role } from '../../api/types.ts';
-import { Button, ErrorNote } from '../../ui/form.tsx';
+import { Button } from '../../ui/form.tsx';
 import { useSession } from '../session.ts';
-import { BackLink, ConfirmDialog, NoticeLine, SelectField, ShownOnce, Time, useDepots, usePermission } from './common.tsx';
+import { BackLink, ConfirmDialog, LoadFailed, NoticeLine, SelectField, ShownOnce, Time, useDepots, useLoaded, usePermission } from './common.tsx';
 import { depotsText, isRole, ROLE_HINTS, ROLE_LABELS, ROLE_OPTIONS, StatusBadge, USERS, type Issued, type User } from './user-common.tsx';
 import { UserDepots } from './user-depots.tsx';
 import { UserSessions } from './user-sessions.tsx';
@@ -22,9 +22,12 @@ export function UserPage(props: { readonly id: string }) {
   const canAssign = usePermission('user.role.assign');
   const canReset = usePermission('user.mfa.reset');
   const canSessions = usePermission('session.manage');
-  const [user, setUser] = useState<User | undefined>(undefined);
-  const [loadError, setLoadError] = useState<unknown>(undefined);
   const [role, setRole] = useState<Role>('dispatcher');
+  const [user, setUser, loadError] = useLoaded(props.id, async (id) => {
+    const loaded = await api(() => client.GET('/api/v1/users/{id}', { params: { path: { id } } }));
+    setRole(loaded.role);
+    return loaded;
+  });
   const [pending, setPending] = useState<Pending | undefined>(undefined);
   const [issued, setIssued] = useState<Issued | undefined>(undefined);
   const [notice, setNotice] = useState('');
@@ -36,17 +39,6 @@ export function UserPage(props: { readonly id: string }) {
   const depotList = useDepots();
   const self = session?.account.id === props.id;
 
-  useEffect(() => {
-    setUser(undefined);
-    setLoadError(undefined);
-    api(() => client.GET('/api/v1/users/{id}', { params: { path: { id: props.id } } }))
-      .then((loaded) => {
-        setUser(loaded);
-        setRole(loaded.role);
-      })
-      .catch(setLoadError);
-  }, [props.id]);
-
   const changed = (next: User, message: string) => {
     setUser(next);
     setRole(next.role);
@@ -54,15 +46,7 @@ export function UserPage(props: { readonly id: string }) {
   };
   const path = { params: { path: { id: props.id } } };
 
-  if (loadError !== undefined) {
-    return (
-      <section aria-labelledby="user-title">
-        <BackLink href={USERS}>All users</BackLink>
-        <h1 id="user-title">User</h1>
-        <ErrorNote error={loadError} />
-      </section>
-    );
-  }
+  if (loadError !== undefined) return <LoadFailed back={USERS} backLabel="All users" title="User" error={loadError} />;
   if (user === undefined) return <p class="loading" role="status">Loading the account…</p>;
 
   const confirm = (() => {

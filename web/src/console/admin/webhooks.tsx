@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, client } from '../../api/client.ts';
 import type { Ok } from '../../api/types.ts';
 import { Button, ErrorNote, Field } from '../../ui/form.tsx';
-import { BackLink, Badge, CheckGroup, ConfirmDialog, NoticeLine, Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, usePages, usePermission } from './common.tsx';
+import { BackLink, Badge, CheckGroup, ConfirmDialog, LoadFailed, NoticeLine, Pager, plural, problemsOf, SelectField, ShownOnce, subPath, Time, useAction, useLoaded, usePages, usePermission } from './common.tsx';
 import { TableHead } from '../../ui/table.tsx';
 
 // Webhook endpoints: the list, a new endpoint with its signing secret shown
@@ -144,8 +144,7 @@ type Pending = 'disable' | 'enable' | 'rotate' | 'delete' | { readonly retry: De
 function EndpointPage(props: { readonly id: string }) {
   const { route } = useLocation();
   const canIssue = usePermission('webhook.secret.issue');
-  const [endpoint, setEndpoint] = useState<Endpoint | undefined>(undefined);
-  const [loadError, setLoadError] = useState<unknown>(undefined);
+  const [endpoint, setEndpoint, loadError] = useLoaded(props.id, (id) => api(() => client.GET('/api/v1/webhooks/{id}', { params: { path: { id } } })));
   const [editing, setEditing] = useState(false);
   const [pending, setPending] = useState<Pending | undefined>(undefined);
   const [secret, setSecret] = useState<string | undefined>(undefined);
@@ -157,23 +156,7 @@ function EndpointPage(props: { readonly id: string }) {
     api(() => client.GET('/api/v1/webhooks/{id}/deliveries', { params: { path: { id: props.id }, query: { limit: PAGE_SIZE, ...(statusFilter === undefined ? {} : { status: statusFilter }), ...(cursor === undefined ? {} : { cursor }) } } })),
   );
 
-  useEffect(() => {
-    setEndpoint(undefined);
-    setLoadError(undefined);
-    api(() => client.GET('/api/v1/webhooks/{id}', { params: { path: { id: props.id } } }))
-      .then(setEndpoint)
-      .catch(setLoadError);
-  }, [props.id]);
-
-  if (loadError !== undefined) {
-    return (
-      <section aria-labelledby="endpoint-title">
-        <BackLink href={WEBHOOKS}>All endpoints</BackLink>
-        <h1 id="endpoint-title">Webhook endpoint</h1>
-        <ErrorNote error={loadError} />
-      </section>
-    );
-  }
+  if (loadError !== undefined) return <LoadFailed back={WEBHOOKS} backLabel="All endpoints" title="Webhook endpoint" error={loadError} />;
   if (endpoint === undefined) return <p class="loading" role="status">Loading the endpoint…</p>;
 
   const close = () => setPending(undefined);
